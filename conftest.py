@@ -1,0 +1,14 @@
+"""Make `ansible_collections.zotops.registry` importable from this checkout for pytest."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+LINK = os.path.join(COLLECTIONS, "ansible_collections", "zotops", "registry")
+
+if not os.path.islink(LINK):
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    os.symlink(os.path.relpath(ROOT, os.path.dirname(LINK)), LINK)
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)

@@ -1,0 +1,177 @@
+"""RegistryClient against a scripted HTTP server on 127.0.0.1."""
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    RegistryClient,
+    RegistryHTTPError,
+    parse_challenge,
+)
+
+SECRET = "s3cret-never-shown"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes: /basic (basic auth), /bearer + /token (token flow), /cookie, /redirect, /echo."""
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _auth(self):
+        return self.headers.get("Authorization", "")
+
+    def do_GET(self):
+        self.server.seen.append((self.command, self.path, self._auth(), self.headers.get("Cookie")))
+        basic_ok = "Basic " + base64.b64encode(("alice:" + SECRET).encode()).decode()
+        if self.path == "/basic":
+            if self._auth() == basic_ok:
+                self._reply(200, b"hello")
+            else:
+                self._reply(401, b"denied", {"WWW-Authenticate": 'Basic realm="zot"'})
+        elif self.path == "/bearer":
+            if self._auth() == "Bearer tok-1":
+                self._reply(200, b'{"ok": true}')
+            else:
+                challenge = (
+                    'Bearer realm="http://%s:%d/token",service="reg",scope="repository:a/b:pull,push"'
+                    % self.server.server_address
+                )
+                self._reply(401, b"", {"WWW-Authenticate": challenge})
+        elif self.path.startswith("/token?"):
+            if self._auth() == basic_ok and "scope=repository%3Aa%2Fb%3Apull%2Cpush" in self.path:
+                self._reply(200, json.dumps({"token": "tok-1"}).encode())
+            else:
+                self._reply(401)
+        elif self.path == "/cookie":
+            self._reply(200, b"", {"Set-Cookie": "session=abc123; Path=/; HttpOnly"})
+        elif self.path == "/redirect":
+            self._reply(302, b"", {"Location": "/echo"})
+        elif self.path.startswith("/echo"):
+            self._reply(200, self.path.encode(), {"X-Mixed-Case": "yes"})
+        else:
+            self._reply(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}')
+
+    do_HEAD = do_GET
+
+    def do_PUT(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        self.server.seen.append((self.command, self.path, self._auth(), body))
+        self._reply(201, body)
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.seen = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _base(server):
+    return "http://%s:%d" % server.server_address
+
+
+def test_basic_auth_and_lower_case_headers(server):
+    client = RegistryClient(_base(server), username="alice", password=SECRET)
+    resp = client.request("GET", "/basic")
+    assert (resp.status, resp.body) == (200, b"hello")
+    assert client.request("GET", "/echo").headers["x-mixed-case"] == "yes"
+
+
+def test_anonymous_sends_no_credentials(server):
+    resp = RegistryClient(_base(server)).request("GET", "/basic", expected=401)
+    assert resp.status == 401
+    assert resp.headers["www-authenticate"] == 'Basic realm="zot"'
+    assert server.seen[-1][2] == ""
+
+
+def test_bearer_challenge_fetches_token_and_retries(server):
+    client = RegistryClient(_base(server), username="alice", password=SECRET)
+    assert client.request("GET", "/bearer").json() == {"ok": True}
+    # The second call reuses the token instead of being challenged again.
+    client.request("GET", "/bearer")
+    assert [s[1] for s in server.seen].count("/bearer") == 3
+    assert server.seen[-1][2] == "Bearer tok-1"
+
+
+def test_unexpected_status_raises_without_the_password(server):
+    client = RegistryClient(_base(server), username="alice", password="wrong-" + SECRET)
+    with pytest.raises(RegistryHTTPError) as info:
+        client.request("GET", "/basic")
+    assert info.value.status == 401
+    assert info.value.url.endswith("/basic")
+    assert info.value.body == b"denied"
+    assert SECRET not in str(info.value) and SECRET not in repr(client)
+
+
+def test_expected_list_returns_non_2xx_and_rejects_others(server):
+    client = RegistryClient(_base(server))
+    assert client.request("GET", "/missing", expected=[200, 404]).status == 404
+    with pytest.raises(RegistryHTTPError):
+        client.request("GET", "/echo", expected=404)
+
+
+def test_params_repeat_list_values(server):
+    resp = RegistryClient(_base(server)).request("GET", "/echo", params={"tag": ["a", "b"]})
+    assert resp.body == b"/echo?tag=a&tag=b"
+
+
+def test_redirects_are_returned_unless_followed(server):
+    client = RegistryClient(_base(server))
+    resp = client.request("GET", "/redirect", expected=302)
+    assert resp.headers["location"] == "/echo"
+    followed = client.request("GET", "/redirect", follow_redirects=True)
+    assert followed.body == b"/echo"
+
+
+def test_cookies_set_by_the_server_are_sent_back(server):
+    client = RegistryClient(_base(server), cookies={"theme": "dark"})
+    client.request("GET", "/cookie")
+    assert client.cookies == {"theme": "dark", "session": "abc123"}
+    client.request("GET", "/echo")
+    assert server.seen[-1][3] == "theme=dark; session=abc123"
+
+
+def test_put_sends_the_body(server):
+    resp = RegistryClient(_base(server)).request("PUT", "/x", data="payload")
+    assert resp.status == 201 and server.seen[-1][3] == b"payload"
+
+
+def test_connection_failure_has_no_status():
+    with pytest.raises(RegistryHTTPError) as info:
+        RegistryClient("http://127.0.0.1:9", timeout=5).request("GET", "/v2/")
+    assert info.value.status is None
+
+
+def test_url_must_be_http():
+    with pytest.raises(ValueError, match="url must start with http"):
+        RegistryClient("zot.example:5000")
+
+
+def test_parse_challenge_keeps_commas_inside_quotes():
+    scheme, params = parse_challenge(
+        'Bearer realm="https://auth.example/token",service="reg",scope="repository:x:pull,push"'
+    )
+    assert scheme == "bearer"
+    assert params == {
+        "realm": "https://auth.example/token",
+        "service": "reg",
+        "scope": "repository:x:pull,push",
+    }

@@ -1,0 +1,289 @@
+"""Life cycle decisions for labelled zot API keys: plan_api_key, resolve_expiration, and
+ensure_api_key against an in-memory stand-in for zot's key endpoints."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
+    NEW_KEY_PLACEHOLDER,
+    ApiKeyError,
+    ensure_api_key,
+    plan_api_key,
+    resolve_expiration,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
+    ApiKey,
+    CreatedApiKey,
+    ZotApiError,
+)
+
+NOW = datetime(2030, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def key(uuid, label="ci", created_days_ago=10, expires_in_days=None, marked_expired=False):
+    return ApiKey(
+        uuid=uuid,
+        label=label,
+        created_at=NOW - timedelta(days=created_days_ago),
+        expires_at=None if expires_in_days is None else NOW + timedelta(days=expires_in_days),
+        marked_expired=marked_expired,
+    )
+
+
+# --- plan_api_key ---------------------------------------------------------------------------
+
+
+def test_missing_key_is_created():
+    plan = plan_api_key([key("other", label="deploy")], "ci", "present", NOW, 14)
+    assert plan.create and plan.changed
+    assert plan.revoke == () and plan.keep is None
+
+
+def test_valid_key_is_kept_without_change():
+    kept = key("a", expires_in_days=60)
+    plan = plan_api_key([kept], "ci", "present", NOW, 14)
+    assert not plan.changed
+    assert plan.keep == kept
+
+
+def test_never_expiring_key_is_never_rotated():
+    plan = plan_api_key([key("a", created_days_ago=5000)], "ci", "present", NOW, 14)
+    assert not plan.changed
+
+
+def test_key_inside_rotation_window_is_replaced_and_revoked():
+    old = key("a", expires_in_days=10)
+    plan = plan_api_key([old], "ci", "present", NOW, 14)
+    assert plan.create
+    assert plan.revoke == (old,)
+    assert "within rotate_before_days" in plan.reason
+
+
+def test_rotation_window_boundary_counts_as_inside():
+    plan = plan_api_key([key("a", expires_in_days=14)], "ci", "present", NOW, 14)
+    assert plan.create
+    plan = plan_api_key([key("a", expires_in_days=15)], "ci", "present", NOW, 14)
+    assert not plan.create
+
+
+def test_expired_keys_are_replaced_whether_by_date_or_by_zot_flag():
+    by_date = key("a", expires_in_days=-1)
+    by_flag = key("b", expires_in_days=100, marked_expired=True)
+    plan = plan_api_key([by_date, by_flag], "ci", "present", NOW, 14)
+    assert plan.create
+    assert {k.uuid for k in plan.revoke} == {"a", "b"}
+
+
+def test_several_keys_keep_the_newest_valid_and_report_the_rest():
+    newest_valid = key("new", created_days_ago=1, expires_in_days=90)
+    older = key("old", created_days_ago=30, expires_in_days=60)
+    newest_but_expired = key("dead", created_days_ago=0, marked_expired=True)
+    plan = plan_api_key([older, newest_but_expired, newest_valid], "ci", "present", NOW, 14)
+    assert not plan.changed
+    assert plan.keep.uuid == "new"
+    assert {k.uuid for k in plan.duplicates} == {"old", "dead"}
+
+
+def test_rotation_revokes_every_key_with_the_label_only():
+    stale = key("stale", created_days_ago=1, expires_in_days=3)
+    older = key("older", created_days_ago=50, expires_in_days=2)
+    foreign = key("foreign", label="deploy", expires_in_days=1)
+    plan = plan_api_key([stale, older, foreign], "ci", "present", NOW, 14)
+    assert plan.create
+    assert [k.uuid for k in plan.revoke] == ["stale", "older"]
+
+
+def test_absent_revokes_all_keys_with_the_label():
+    keys = [key("a"), key("b", expires_in_days=-3), key("c", label="other")]
+    plan = plan_api_key(keys, "ci", "absent", NOW, 14)
+    assert plan.changed and not plan.create
+    assert {k.uuid for k in plan.revoke} == {"a", "b"}
+
+
+def test_absent_without_keys_changes_nothing():
+    assert not plan_api_key([key("c", label="other")], "ci", "absent", NOW, 14).changed
+
+
+# --- resolve_expiration ---------------------------------------------------------------------
+
+
+def test_expiration_omitted_means_never():
+    assert resolve_expiration(None, NOW, 14) is None
+    assert resolve_expiration("", NOW, 14) is None
+
+
+@pytest.mark.parametrize("days", [90, "90"])
+def test_expiration_in_days(days):
+    assert resolve_expiration(days, NOW, 14) == NOW + timedelta(days=90)
+
+
+def test_expiration_as_timestamp_with_offset():
+    moment = resolve_expiration("2031-01-01T02:00:00+02:00", NOW, 14)
+    assert moment == datetime(2031, 1, 1, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("days", [14, 3, 0])
+def test_expiration_inside_rotation_window_is_refused(days):
+    with pytest.raises(ValueError, match="rotate_before_days"):
+        resolve_expiration(days, NOW, 14)
+
+
+@pytest.mark.parametrize("text", ["2030-06-10T00:00:00Z", "2020-01-01T00:00:00Z"])
+def test_timestamp_too_soon_or_past_is_refused(text):
+    with pytest.raises(ValueError, match="rotate_before_days"):
+        resolve_expiration(text, NOW, 14)
+
+
+@pytest.mark.parametrize("text", ["2031-01-01", "2031-01-01T00:00:00", "next year", "-5"])
+def test_unreadable_expiration_names_the_option(text):
+    with pytest.raises(ValueError, match="^expiration"):
+        resolve_expiration(text, NOW, 14)
+
+
+# --- ensure_api_key -------------------------------------------------------------------------
+
+
+class FakeZotApi:
+    """Keeps keys in memory like zot does; records every mutating call."""
+
+    def __init__(self, keys=(), authenticates=True, failing_revoke=None):
+        self.keys = list(keys)
+        self.authenticates = authenticates
+        self.failing_revoke = failing_revoke
+        self.calls = []
+
+    def list_api_keys(self):
+        return list(self.keys)
+
+    def create_api_key(self, label, scopes, expiration_date):
+        self.calls.append(("create", label, tuple(scopes or ()), expiration_date))
+        expires_at = None
+        if expiration_date:
+            expires_at = datetime.strptime(expiration_date, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=timezone.utc
+            )
+        new = ApiKey("new-%d" % len(self.calls), label, NOW, expires_at)
+        self.keys.append(new)
+        return CreatedApiKey(key=new, secret="zak_" + "0" * 32)
+
+    def revoke_api_key(self, uuid):
+        self.calls.append(("revoke", uuid))
+        if uuid == self.failing_revoke:
+            raise ZotApiError("DELETE failed: HTTP 500")
+        self.keys = [k for k in self.keys if k.uuid != uuid]
+
+    def key_authenticates(self, username, secret):
+        self.calls.append(("login", username, secret))
+        return self.authenticates
+
+
+def run(api, **options):
+    options.setdefault("label", "ci")
+    options.setdefault("state", "present")
+    options.setdefault("username", "ci-bot")
+    return ensure_api_key(api, now=NOW, **options)
+
+
+def test_create_returns_the_secret_once_and_verifies_it_first():
+    api = FakeZotApi()
+    result = run(api, scopes=["repo:push"], expiration=90)
+    assert result["changed"] is True
+    assert result["api_key"].startswith("zak_")
+    assert result["uuid"] == "new-1"
+    assert result["expiration_date"] == "2030-08-30T12:00:00Z"
+    assert result["username"] == "ci-bot"
+    assert result["rotated"] is False and result["revoked"] == []
+    assert api.calls == [
+        ("create", "ci", ("repo:push",), "2030-08-30T12:00:00Z"),
+        ("login", "ci-bot", result["api_key"]),
+    ]
+
+
+def test_second_run_is_idempotent_and_returns_no_secret():
+    api = FakeZotApi()
+    first = run(api, expiration=90)
+    second = run(api, expiration=90)
+    assert second["changed"] is False
+    assert "api_key" not in second
+    assert second["uuid"] == first["uuid"]
+    assert second["expiration_date"] == first["expiration_date"]
+    assert second["diff"]["before"] == second["diff"]["after"]
+
+
+def test_never_expiring_key_reports_no_expiration_date():
+    api = FakeZotApi()
+    result = run(api)
+    assert api.calls[0] == ("create", "ci", (), None)
+    assert result["expiration_date"] is None
+
+
+def test_rotation_creates_then_revokes_the_old_keys():
+    api = FakeZotApi([key("old", expires_in_days=3), key("older", created_days_ago=40)])
+    result = run(api, expiration=90)
+    assert result["changed"] and result["rotated"]
+    assert sorted(result["revoked"]) == ["old", "older"]
+    kinds = [call[0] for call in api.calls]
+    assert kinds == ["create", "login", "revoke", "revoke"]
+    assert [k.uuid for k in api.keys] == [result["uuid"]]
+    assert result["diff"]["after"]["keys"] == [
+        {"uuid": result["uuid"], "expiration_date": "2030-08-30T12:00:00Z"}
+    ]
+
+
+def test_key_that_does_not_log_in_is_revoked_and_old_keys_are_kept():
+    api = FakeZotApi([key("old", expires_in_days=3)], authenticates=False)
+    with pytest.raises(ApiKeyError, match="does not authenticate as 'ci-bot'"):
+        run(api, expiration=90)
+    assert [k.uuid for k in api.keys] == ["old"]
+    assert api.calls[-1] == ("revoke", "new-1")
+
+
+def test_failed_revocation_still_hands_back_the_new_secret():
+    api = FakeZotApi(
+        [key("old", created_days_ago=2, expires_in_days=3), key("older", created_days_ago=9)],
+        failing_revoke="older",
+    )
+    with pytest.raises(ApiKeyError, match="revoking API key older failed") as caught:
+        run(api, expiration=90)
+    assert caught.value.result["api_key"].startswith("zak_")
+    assert caught.value.result["revoked"] == ["old"]
+
+
+def test_check_mode_predicts_creation_without_calling_zot():
+    api = FakeZotApi([key("old", expires_in_days=3)])
+    result = run(api, expiration=90, check_mode=True)
+    assert result["changed"] and result["rotated"]
+    assert result["revoked"] == ["old"]
+    assert "api_key" not in result
+    assert api.calls == []
+    assert result["diff"]["after"]["keys"] == [
+        {"uuid": NEW_KEY_PLACEHOLDER, "expiration_date": "2030-08-30T12:00:00Z"}
+    ]
+
+
+def test_absent_revokes_and_check_mode_only_predicts():
+    keys = [key("a"), key("b", created_days_ago=1)]
+    api = FakeZotApi(keys)
+    predicted = run(api, state="absent", check_mode=True)
+    assert predicted["changed"] and sorted(predicted["revoked"]) == ["a", "b"]
+    assert api.calls == []
+    result = run(api, state="absent")
+    assert result["changed"] and api.keys == []
+    assert result["diff"]["after"] == {"label": "ci", "keys": []}
+    assert run(api, state="absent")["changed"] is False
+
+
+def test_duplicates_are_reported_not_revoked():
+    api = FakeZotApi([key("new", created_days_ago=1), key("old", created_days_ago=9)])
+    result = run(api)
+    assert result["changed"] is False
+    assert result["uuid"] == "new" and result["duplicates"] == ["old"]
+    assert api.calls == []
+
+
+def test_bad_expiration_fails_before_any_call():
+    api = FakeZotApi()
+    with pytest.raises(ValueError, match="expiration"):
+        run(api, expiration=7)
+    assert api.calls == []

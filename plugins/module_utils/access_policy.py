@@ -1,0 +1,793 @@
+"""zot v2.1.20's authorization, as a pure function of `http.accessControl`.
+
+Transcribed from zot's pkg/api/authz.go (AccessController.can / isPermitted / isAdmin) and
+the config loader, so that one policy value can be validated, asserted (`require`), turned
+into a who-can-do-what table, and used to predict every HTTP answer of a running registry.
+
+How zot decides (`decide`):
+1. Only the single longest glob (by byte length) matching the repository applies; shorter
+   globs are never consulted. A repository matching no glob has no policy at all.
+2. Inside that glob: a policy entry listing the user, or one of the user's groups, with the
+   action; else `defaultPolicy` for authenticated callers; else `anonymousPolicy` for
+   anonymous callers.
+3. If still denied, `adminPolicy` (users or groups) with the action.
+4. Denied anonymous callers get 401, denied authenticated callers 403.
+
+Actions: GET/HEAD -> read; POST/PUT/PATCH -> create; DELETE -> delete. A manifest PUT to a
+tag that already exists needs `update` instead of `create` (even with the same digest):
+`update` is the action for overwriting a tag. Whether a tag exists is the caller's concern:
+ask `decide(..., "update")` for a re-push and `decide(..., "create")` for a new tag.
+
+CEL `conditions` on policy entries are evaluated by zot only. `decide` reports a grant that
+depends on them in `conditions` (and assumes they hold, as zot's own catalog filter does).
+
+Map keys (globs, group names) are lowercased by zot's config loader (viper); `decide` does
+the same so that its answers match the registry.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
+    GlobError,
+    example_name,
+    glob_matches,
+    is_valid_glob,
+    overlap_example,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_schema import (
+    json_path,
+)
+
+ACTIONS = ("read", "create", "update", "delete")
+# zot also knows this behaviour action (pkg/api/constants); it is not an HTTP permission.
+KNOWN_ACTIONS = ACTIONS + ("detectManifestCollision",)
+# Before v2.1.19 a manifest PUT by digest with several `?tag=` moved existing tags without
+# `update`; before v2.1.15 a create-only user could overwrite `latest`.
+IMMUTABLE_TAGS_MIN_VERSION = (2, 1, 19)
+GRANT_SOURCES = (
+    "user",
+    "group",
+    "defaultPolicy",
+    "anonymousPolicy",
+    "adminPolicy",
+    "none",
+)
+
+# Stand-in identities for the who-can-do-what table.
+OTHER_USER = "(any other authenticated user)"
+
+
+# --------------------------------------------------------------------------- identities
+
+
+def parse_who(who, where: str) -> dict:
+    """Check a `who` value and return it normalised: {anonymous, user, groups, oidc}."""
+    if not isinstance(who, dict):
+        raise ValueError(
+            f'{where}: must be {{"anonymous": true}} or {{"user": NAME, ...}}'
+        )
+    unknown = sorted(set(who) - {"anonymous", "user", "groups", "oidc"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    anonymous = bool(who.get("anonymous", False))
+    user = who.get("user")
+    if anonymous and user:
+        raise ValueError(f"{where}: anonymous and user are mutually exclusive")
+    if not anonymous and (not isinstance(user, str) or not user):
+        raise ValueError(
+            f'{where}: needs "user" (a non-empty name) or "anonymous": true'
+        )
+    groups = who.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ValueError(f"{where}.groups: must be a list of group names")
+    if anonymous and groups:
+        raise ValueError(f"{where}: an anonymous caller has no groups")
+    return {
+        "anonymous": anonymous,
+        "user": "" if anonymous else user,
+        "groups": list(groups),
+        "oidc": bool(who.get("oidc", False)),
+    }
+
+
+def describe_who(who: dict) -> str:
+    if who["anonymous"]:
+        return "anonymous"
+    if who["groups"]:
+        return f'user "{who["user"]}" (groups: {", ".join(who["groups"])})'
+    return f'user "{who["user"]}"'
+
+
+def effective_groups(access_control: dict, who: dict) -> list[str]:
+    """Groups zot attaches to the caller.
+
+    htpasswd, LDAP and mTLS users get every accessControl.groups entry listing them (LDAP
+    adds its own groups: pass them in `groups`); OIDC users (`oidc: true`) get only the
+    IdP's groups claim.
+    """
+    if who["anonymous"]:
+        return []
+    groups = list(who["groups"])
+    if not who["oidc"]:
+        for name, group in sorted((access_control.get("groups") or {}).items()):
+            if who["user"] in ((group or {}).get("users") or []) and name not in groups:
+                groups.append(name)
+    return groups
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def normalise(access_control: dict | None) -> dict:
+    """The policy as zot holds it after loading: glob and group keys lowercased."""
+    access_control = dict(access_control or {})
+    for key in ("repositories", "groups"):
+        if isinstance(access_control.get(key), dict):
+            access_control[key] = {
+                name.lower(): v for name, v in access_control[key].items()
+            }
+    return access_control
+
+
+def _byte_length(text: str) -> int:
+    # Go's len() counts bytes, and zot compares glob lengths with it.
+    return len(text.encode("utf-8"))
+
+
+def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str]]:
+    """The glob zot applies to `repo`, and any other glob of the same length that also matches
+    (zot would then pick one of them at random)."""
+    matching = [
+        p for p in (access_control.get("repositories") or {}) if glob_matches(p, repo)
+    ]
+    # An empty pattern never wins: zot only replaces its "" start value with a longer one.
+    matching = [p for p in matching if p]
+    if not matching:
+        return None, []
+    longest = max(_byte_length(p) for p in matching)
+    tied = sorted(p for p in matching if _byte_length(p) == longest)
+    return tied[0], tied[1:]
+
+
+def _conditions(policy: dict) -> list[str]:
+    return [c.get("expression", "") for c in (policy.get("conditions") or [])]
+
+
+def _grants(
+    policy_group: dict, who: dict, groups: list[str], action: str
+) -> list[tuple]:
+    """(source, conditions) of every entry of one glob that grants `action`, in zot's order."""
+    grants = []
+    policies = policy_group.get("policies") or []
+    for policy in policies:
+        if who["user"] in (policy.get("users") or []) and action in (
+            policy.get("actions") or []
+        ):
+            grants.append(("user", _conditions(policy)))
+    for policy in policies:
+        if action in (policy.get("actions") or []) and any(
+            g in groups for g in policy.get("groups") or []
+        ):
+            grants.append(("group", _conditions(policy)))
+    if action in (policy_group.get("defaultPolicy") or []) and not who["anonymous"]:
+        grants.append(("defaultPolicy", []))
+    if action in (policy_group.get("anonymousPolicy") or []) and who["anonymous"]:
+        grants.append(("anonymousPolicy", []))
+    return grants
+
+
+def _admin_grants(
+    access_control: dict, who: dict, groups: list[str], action: str
+) -> list:
+    admin = access_control.get("adminPolicy") or {}
+    is_admin = who["user"] in (admin.get("users") or []) or any(
+        g in groups for g in admin.get("groups") or []
+    )
+    if is_admin and action in (admin.get("actions") or []):
+        return [("adminPolicy", _conditions(admin))]
+    return []
+
+
+def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
+    """What zot answers when `who` does `action` on repository `repo`.
+
+    Returns a dict:
+      allowed          bool; assumes CEL conditions listed in `conditions` hold
+      status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
+                       403 authenticated denied
+      matched_pattern  the single glob zot applied, or None when no glob matches
+      tied_patterns    other globs of the same length that also match (zot picks at random)
+      granted_by       user | group | defaultPolicy | anonymousPolicy | adminPolicy | none
+      conditions       CEL expressions the grant depends on ([] = unconditional)
+      groups           the caller's effective groups
+      reason           one sentence explaining the decision
+    """
+    who = parse_who(who, "who")
+    access_control = normalise(access_control)
+    groups = effective_groups(access_control, who)
+    pattern, tied = longest_match(access_control, repo)
+
+    grants = []
+    if pattern is not None:
+        grants = _grants(
+            access_control["repositories"][pattern] or {}, who, groups, action
+        )
+    grants += _admin_grants(access_control, who, groups, action)
+
+    unconditional = [g for g in grants if not g[1]]
+    chosen = unconditional[0] if unconditional else (grants[0] if grants else None)
+    conditions = [] if unconditional else [c for g in grants for c in g[1]]
+    allowed = chosen is not None
+    granted_by = chosen[0] if chosen else "none"
+    status = 200 if allowed else (401 if who["anonymous"] else 403)
+
+    where = f'glob "{pattern}"' if pattern is not None else "no glob"
+    if allowed:
+        reason = f"{granted_by} grants {action} ({where} applies)"
+        if conditions:
+            reason += " if a CEL condition holds: " + " | ".join(conditions)
+    elif pattern is None:
+        reason = (
+            f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
+        )
+    else:
+        reason = (
+            f"{where} applies and does not grant {action}; adminPolicy does not either"
+        )
+    return {
+        "allowed": allowed,
+        "status": status,
+        "matched_pattern": pattern,
+        "tied_patterns": tied,
+        "granted_by": granted_by,
+        "conditions": conditions,
+        "groups": groups,
+        "reason": reason,
+    }
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _as_list(query: dict, single: str, plural: str, where: str, default=None) -> list:
+    if single in query and plural in query:
+        raise ValueError(f"{where}: give {single} or {plural}, not both")
+    if single in query:
+        values = [query[single]]
+    elif plural in query:
+        values = query[plural]
+    elif default is not None:
+        values = list(default)
+    else:
+        raise ValueError(f"{where}: {single} (or {plural}) is required")
+    if not isinstance(values, list) or not all(
+        isinstance(v, str) and v for v in values
+    ):
+        raise ValueError(f"{where}.{plural}: must be a list of non-empty strings")
+    return values
+
+
+def _check_actions(actions: list[str], where: str) -> None:
+    for action in actions:
+        if action not in KNOWN_ACTIONS:
+            raise ValueError(
+                f'{where}: unknown action "{action}" (allowed: {", ".join(KNOWN_ACTIONS)})'
+            )
+
+
+def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
+    """Answer each query {who, repo|repos, action|actions (default: all four)}.
+
+    One row per (who, repo, action): the query's who/repo/action plus `decide`'s keys.
+    """
+    rows = []
+    for index, query in enumerate(queries or []):
+        where = f"queries[{index}]"
+        if not isinstance(query, dict):
+            raise ValueError(f"{where}: must be a dict with who, repo(s) and action(s)")
+        unknown = sorted(set(query) - {"who", "repo", "repos", "action", "actions"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        who = query.get("who")
+        parse_who(who, f"{where}.who")
+        repos = _as_list(query, "repo", "repos", where)
+        actions = _as_list(query, "action", "actions", where, default=ACTIONS)
+        _check_actions(actions, where)
+        for repo in repos:
+            for action in actions:
+                row = {"who": who, "repo": repo, "action": action}
+                row.update(decide(access_control, who, repo, action))
+                rows.append(row)
+    return rows
+
+
+def check_requirements(access_control: dict, requirements: list[dict]) -> list[str]:
+    """One message per violated (who, repo, action) of requirements {who, repos, can, cannot}.
+
+    A decision that depends on CEL conditions cannot be proven here, so it violates both
+    `can` and `cannot` (with a message saying so).
+    """
+    violations = []
+    for index, requirement in enumerate(requirements or []):
+        where = f"require[{index}]"
+        if not isinstance(requirement, dict):
+            raise ValueError(
+                f"{where}: must be a dict with who, repos, can and/or cannot"
+            )
+        unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        who = parse_who(requirement.get("who"), f"{where}.who")
+        repos = _as_list(requirement, "repo", "repos", where)
+        expectations = []
+        for key, expected in (("can", True), ("cannot", False)):
+            actions = requirement.get(key) or []
+            if not isinstance(actions, list):
+                raise ValueError(f"{where}.{key}: must be a list of actions")
+            _check_actions(actions, f"{where}.{key}")
+            expectations += [(action, expected) for action in actions]
+        if not expectations:
+            raise ValueError(f"{where}: needs at least one action in can or cannot")
+        for repo in repos:
+            for action, expected in expectations:
+                decision = decide(access_control, requirement["who"], repo, action)
+                message = _violation(where, who, repo, action, expected, decision)
+                if message:
+                    violations.append(message)
+    return violations
+
+
+def _violation(where, who, repo, action, expected, decision) -> str | None:
+    subject = describe_who(who)
+    verb = "must be able to" if expected else "must not be able to"
+    context = f"glob: {decision['matched_pattern'] or 'none'}"
+    if decision["conditions"]:
+        return (
+            f'{where}: {subject} {verb} {action} "{repo}", but the answer depends on CEL '
+            f"condition(s) {decision['conditions']} that cannot be checked here ({context})"
+        )
+    if decision["allowed"] == expected:
+        return None
+    if expected:
+        return (
+            f'{where}: {subject} {verb} {action} "{repo}", but zot answers '
+            f"{decision['status']} ({context})"
+        )
+    return (
+        f'{where}: {subject} {verb} {action} "{repo}", but {decision["granted_by"]} '
+        f"allows it ({context})"
+    )
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _summary_identities(access_control: dict) -> list[tuple[str, dict]]:
+    users, groups = set(), set()
+    for policy_group in (access_control.get("repositories") or {}).values():
+        for policy in (policy_group or {}).get("policies") or []:
+            users.update(policy.get("users") or [])
+            groups.update(policy.get("groups") or [])
+    admin = access_control.get("adminPolicy") or {}
+    users.update(admin.get("users") or [])
+    groups.update(admin.get("groups") or [])
+    defined = access_control.get("groups") or {}
+    for group in defined.values():
+        users.update((group or {}).get("users") or [])
+    identities = [
+        ("anonymous", {"anonymous": True}),
+        ("authenticated", {"user": OTHER_USER}),
+    ]
+    identities += [(f"user {u}", {"user": u}) for u in sorted(users)]
+    # Groups nobody local belongs to come from an IdP (OIDC/LDAP): show a member of each.
+    identities += [
+        (f"group {g}", {"user": f"(member of {g})", "groups": [g], "oidc": True})
+        for g in sorted(groups - set(defined))
+    ]
+    return identities
+
+
+def _unmatched_repo(access_control: dict) -> str | None:
+    for candidate in ("unmatched", "zz-unmatched/repo", "0/1/2/3"):
+        if longest_match(access_control, candidate)[0] is None:
+            return candidate
+    return None
+
+
+def summarize(access_control: dict) -> list[dict]:
+    """Who can do what: one row per (glob, identity) plus a row per identity for a repository
+    matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
+    access_control = normalise(access_control)
+    targets = []
+    for pattern in sorted(access_control.get("repositories") or {}):
+        try:
+            targets.append((pattern, example_name(pattern)))
+        except GlobError:
+            continue
+    unmatched = _unmatched_repo(access_control)
+    if unmatched:
+        targets.append((None, unmatched))
+    rows = []
+    for pattern, repo in targets:
+        for label, who in _summary_identities(access_control):
+            row = {"pattern": pattern, "example_repo": repo, "who": label}
+            row.update({"allowed": [], "denied": [], "conditional": []})
+            for action in ACTIONS:
+                decision = decide(access_control, who, repo, action)
+                if decision["conditions"]:
+                    row["conditional"].append(action)
+                else:
+                    row["allowed" if decision["allowed"] else "denied"].append(action)
+            rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def auth_methods_from_config(config: dict) -> set[str]:
+    """Authentication methods a zot config enables (pkg/api/config: Is*AuthEnabled)."""
+    http = (config or {}).get("http") or {}
+    auth = http.get("auth") or {}
+    tls = http.get("tls") or {}
+    methods = set()
+    if (auth.get("htpasswd") or {}).get("path"):
+        methods.add("htpasswd")
+    if auth.get("ldap"):
+        methods.add("ldap")
+    providers = ((auth.get("openid") or {}).get("providers")) or {}
+    if any(p in ("oidc", "google", "gitlab", "github") for p in providers):
+        methods.add("openid")
+    if auth.get("apikey"):
+        methods.add("apikey")
+    if auth.get("bearer"):
+        methods.add("bearer")
+    if tls.get("cert") and tls.get("key") and tls.get("cacert"):
+        methods.add("mtls")
+    return methods
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?", str(text).strip())
+    if not match:
+        raise ValueError(f'zot_version: cannot parse "{text}" (expected e.g. v2.1.20)')
+    return tuple(int(part) for part in match.groups())
+
+
+def _policy_lists(access_control: dict):
+    """Every action list with its path parts and the actions defaultPolicy adds to it.
+
+    Yields (path_parts, actions, also_granted, kind) where kind is policy, defaultPolicy,
+    anonymousPolicy or adminPolicy.
+    """
+    for pattern, policy_group in sorted(
+        (access_control.get("repositories") or {}).items()
+    ):
+        policy_group = policy_group or {}
+        default = list(policy_group.get("defaultPolicy") or [])
+        for index, policy in enumerate(policy_group.get("policies") or []):
+            yield (
+                ("repositories", pattern, "policies", index, "actions"),
+                list(policy.get("actions") or []),
+                default,
+                "policy",
+            )
+        for key in ("defaultPolicy", "anonymousPolicy"):
+            if key in policy_group:
+                yield (
+                    ("repositories", pattern, key),
+                    list(policy_group[key] or []),
+                    [],
+                    key,
+                )
+    if "adminPolicy" in access_control:
+        admin = access_control.get("adminPolicy") or {}
+        yield (
+            ("adminPolicy", "actions"),
+            list(admin.get("actions") or []),
+            [],
+            "adminPolicy",
+        )
+
+
+def _prerequisite_errors(
+    path: str, actions: list[str], also_granted: list[str]
+) -> list[str]:
+    held = set(actions) | set(also_granted)
+    needs = {
+        "update": ("read", "create"),
+        "create": ("read",),
+        "delete": ("read",),
+    }
+    why = {
+        "read": "clients HEAD/GET blobs and manifests before writing or deleting",
+        "create": "blob uploads of a re-push are checked as create",
+    }
+    errors = []
+    for action in ACTIONS:
+        if action not in actions:
+            continue
+        for needed in needs.get(action, ()):
+            if needed not in held:
+                errors.append(f'{path}: "{action}" without "{needed}" ({why[needed]})')
+    return errors
+
+
+def _only_anonymous(access_control: dict) -> bool:
+    """zot verify accepts accessControl without authentication only for anonymous-only
+    policies (ContainsOnlyAnonymousPolicy / ContainsOnlyMetricsAnonymousPolicy)."""
+    admin = access_control.get("adminPolicy") or {}
+    repositories = (access_control.get("repositories") or {}).values()
+    if admin.get("actions") or admin.get("users"):
+        return False
+    anonymous = False
+    for policy_group in repositories:
+        policy_group = policy_group or {}
+        if policy_group.get("defaultPolicy"):
+            return False
+        if any(
+            p.get("actions") or p.get("users")
+            for p in policy_group.get("policies") or []
+        ):
+            return False
+        anonymous = anonymous or bool(policy_group.get("anonymousPolicy"))
+    if anonymous:
+        return True
+    metrics_only = not access_control.get("repositories") and not access_control.get(
+        "groups"
+    )
+    metrics = access_control.get("metrics") or {}
+    return (
+        metrics_only
+        and not admin.get("groups")
+        and "read" in (metrics.get("anonymousPolicy") or [])
+    )
+
+
+def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
+    errors, warnings = [], []
+    for container in ("repositories", "groups"):
+        names = list((access_control.get(container) or {}).keys())
+        by_lower = {}
+        for name in names:
+            by_lower.setdefault(name.lower(), []).append(name)
+        for name in sorted(names):
+            lowered = name.lower()
+            path = json_path(container, name)
+            if len(by_lower[lowered]) > 1:
+                others = [n for n in by_lower[lowered] if n != name]
+                errors.append(
+                    f'{path}: zot lowercases map keys, so this collides with "{others[0]}" '
+                    "and only one of them survives loading"
+                )
+            elif lowered != name and container == "groups":
+                errors.append(
+                    f'{path}: zot lowercases group names, so this group is loaded as "{lowered}" '
+                    f'and policies naming "{name}" never match it; write "{lowered}"'
+                )
+            elif lowered != name:
+                warnings.append(
+                    f'{path}: zot lowercases globs and loads this as "{lowered}" (repository '
+                    "names are lowercase anyway); write it in lowercase"
+                )
+    return errors, warnings
+
+
+def _glob_messages(access_control: dict) -> list[str]:
+    errors = []
+    patterns = sorted((access_control.get("repositories") or {}).keys())
+    valid = []
+    for pattern in patterns:
+        path = json_path("repositories", pattern)
+        if not pattern:
+            errors.append(
+                f"{path}: an empty glob never applies (zot wants a longer match)"
+            )
+        elif not is_valid_glob(pattern):
+            errors.append(
+                f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); "
+                "zot refuses to start"
+            )
+        elif pattern.startswith("/"):
+            errors.append(
+                f'{path}: a leading "/" never matches (repository names have none)'
+            )
+        else:
+            valid.append(pattern)
+    lowered = sorted({p.lower() for p in valid})
+    for index, first in enumerate(lowered):
+        for second in lowered[index + 1 :]:
+            if _byte_length(first) != _byte_length(second):
+                continue
+            witness = overlap_example(first, second)
+            if witness:
+                errors.append(
+                    f'{json_path("repositories", first)}: overlaps "{second}" with the same '
+                    f'length ({_byte_length(first)}): for a repository such as "{witness}" '
+                    "zot picks either policy at random; make one glob longer or disjoint"
+                )
+    return errors
+
+
+def _group_reference_messages(access_control: dict) -> tuple[list[str], list[str]]:
+    errors, warnings = [], []
+    # The names zot holds after loading.
+    defined_lower = {name.lower() for name in (access_control.get("groups") or {})}
+    references = []
+    for pattern, policy_group in sorted(
+        (access_control.get("repositories") or {}).items()
+    ):
+        for index, policy in enumerate((policy_group or {}).get("policies") or []):
+            for position, group in enumerate(policy.get("groups") or []):
+                path = json_path(
+                    "repositories", pattern, "policies", index, "groups", position
+                )
+                references.append((path, group))
+    for position, group in enumerate(
+        (access_control.get("adminPolicy") or {}).get("groups") or []
+    ):
+        references.append((json_path("adminPolicy", "groups", position), group))
+    for path, group in references:
+        if group in defined_lower:
+            continue
+        if group.lower() in defined_lower:
+            errors.append(
+                f'{path}: group "{group}" never matches: zot loads accessControl.groups keys '
+                f'in lowercase ("{group.lower()}")'
+            )
+        else:
+            warnings.append(
+                f'{path}: group "{group}" is not defined in accessControl.groups; only users '
+                "whose IdP (OIDC groups claim) or LDAP sends it get it"
+            )
+    return errors, warnings
+
+
+def _immutability_messages(access_control: dict, zot_version: str) -> list[str]:
+    version = parse_version(zot_version)
+    if version >= IMMUTABLE_TAGS_MIN_VERSION:
+        return []
+    errors = []
+    for parts, actions, also_granted, kind in _policy_lists(access_control):
+        if kind == "adminPolicy" or "create" not in actions:
+            continue
+        if "update" in actions or "update" in also_granted:
+            continue
+        path = json_path(*parts)
+        extra = ""
+        if version < (2, 1, 15):
+            extra = ', and before v2.1.15 a create-only user could overwrite "latest"'
+        errors.append(
+            f"{path}: grants create without update, but zot {zot_version} does not keep such "
+            "tags immutable: before v2.1.19 a manifest PUT by digest with several ?tag= "
+            f"values moved existing tags without checking update{extra}; use zot >= v2.1.19"
+        )
+    return errors
+
+
+def validate_access_control(
+    access_control: dict,
+    *,
+    auth_methods: set[str] | None = None,
+    zot_version: str | None = None,
+    local_users: set[str] | None = None,
+    metrics_enabled: bool | None = None,
+) -> tuple[list[str], list[str]]:
+    """Return (errors, warnings) for an accessControl value; each starts with a JSON path.
+
+    auth_methods: enabled authentication methods (see auth_methods_from_config); None skips
+    the check. zot_version: the deployed zot release; None skips the version check.
+    local_users: htpasswd users; when given, users named in policies but absent are warned
+    about. metrics_enabled: whether the metrics extension is on; None skips that check.
+    """
+    from ansible_collections.zotops.registry.plugins.module_utils.access_policy_schema import (
+        schema_errors,
+    )
+
+    if not isinstance(access_control, dict):
+        return ["accessControl: must be a dict"], []
+    errors = schema_errors(access_control)
+    if errors:
+        # Semantic checks assume the structure; report structure first.
+        return errors, []
+    warnings = []
+
+    key_errors, key_warnings = _key_case_messages(access_control)
+    errors += key_errors
+    warnings += key_warnings
+    errors += _glob_messages(access_control)
+
+    for parts, actions, also_granted, kind in _policy_lists(access_control):
+        path = json_path(*parts)
+        for position, action in enumerate(actions):
+            if action not in KNOWN_ACTIONS:
+                errors.append(
+                    f'{json_path(*parts, position)}: unknown action "{action}" '
+                    f"(allowed: {', '.join(ACTIONS)}); zot silently ignores it"
+                )
+        errors += _prerequisite_errors(path, actions, also_granted)
+        if kind == "anonymousPolicy":
+            for position, action in enumerate(actions):
+                if action != "read" and action in KNOWN_ACTIONS:
+                    warnings.append(
+                        f'{json_path(*parts, position)}: anonymous callers may "{action}": '
+                        "anyone who can reach the registry can change it"
+                    )
+
+    group_errors, group_warnings = _group_reference_messages(access_control)
+    errors += group_errors
+    warnings += group_warnings
+
+    for pattern, policy_group in sorted(
+        (access_control.get("repositories") or {}).items()
+    ):
+        for index, policy in enumerate((policy_group or {}).get("policies") or []):
+            if policy.get("conditions"):
+                warnings.append(
+                    f"{json_path('repositories', pattern, 'policies', index, 'conditions')}: "
+                    "CEL conditions are evaluated by zot only; decisions depending on them "
+                    "are reported as conditional"
+                )
+            if local_users is not None:
+                for position, user in enumerate(policy.get("users") or []):
+                    if user not in local_users:
+                        warnings.append(
+                            f"{json_path('repositories', pattern, 'policies', index, 'users', position)}: "
+                            f'"{user}" is not a local (htpasswd) user'
+                        )
+
+    if (
+        auth_methods is not None
+        and not auth_methods
+        and not _only_anonymous(access_control)
+    ):
+        errors.append(
+            "accessControl: grants authenticated access but no authentication method is "
+            "enabled (htpasswd, ldap, openid, apikey, bearer or mTLS); zot verify refuses it"
+        )
+
+    errors += _metrics_errors(access_control)
+    warnings += _metrics_warnings(access_control, metrics_enabled)
+
+    if zot_version is not None:
+        try:
+            errors += _immutability_messages(access_control, zot_version)
+        except ValueError as exc:
+            errors.append(str(exc))
+    return errors, warnings
+
+
+def _metrics_errors(access_control: dict) -> list[str]:
+    metrics = access_control.get("metrics") or {}
+    return [
+        f'{json_path("metrics", "anonymousPolicy", position)}: unknown action "{action}" '
+        f"(allowed: {', '.join(ACTIONS)})"
+        for position, action in enumerate(metrics.get("anonymousPolicy") or [])
+        if action not in KNOWN_ACTIONS
+    ]
+
+
+def _metrics_warnings(access_control: dict, metrics_enabled: bool | None) -> list[str]:
+    warnings = []
+    metrics = access_control.get("metrics")
+    if metrics is None:
+        if metrics_enabled:
+            warnings.append(
+                "accessControl.metrics: the metrics extension is enabled but no scraper can "
+                "read it (add metrics.users or metrics.anonymousPolicy: [read])"
+            )
+        return warnings
+    if not (metrics or {}).get("users") and not (metrics or {}).get("anonymousPolicy"):
+        warnings.append(
+            "accessControl.metrics: neither users nor anonymousPolicy is set, so nobody can "
+            "read metrics (admins and groups are not implied)"
+        )
+    for position, action in enumerate((metrics or {}).get("anonymousPolicy") or []):
+        if action != "read" and action in KNOWN_ACTIONS:
+            warnings.append(
+                f'{json_path("metrics", "anonymousPolicy", position)}: only "read" means '
+                f'anything for metrics; "{action}" is ignored'
+            )
+    return warnings

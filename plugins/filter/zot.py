@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright: zotops.registry contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters the `zot` role uses to build its files; the logic lives in module_utils/plugin_utils."""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+from ansible_collections.zotops.registry.plugins.plugin_utils import htpasswd
+
+
+def _wrap(func):
+    def filter_(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (zot_config.ZotConfigError, htpasswd.HtpasswdError, KeyError) as exc:
+            raise AnsibleFilterError(str(exc))
+
+    filter_.__name__ = func.__name__
+    filter_.__doc__ = func.__doc__
+    return filter_
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "zot_config": _wrap(zot_config.build_config),
+            "zot_effective_access_control": _wrap(zot_config.effective_access_control),
+            "zot_sync_credentials": _wrap(zot_config.sync_credentials),
+            "zot_ldap_credentials": _wrap(zot_config.ldap_credentials),
+            "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
+        }

@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright: zotops.registry contributors
+# Apache License 2.0 (see LICENSE)
+"""Build zot's config.json (v2.1.x schema) from the `zot` role's variables.
+
+Everything the role decides about zot's configuration is decided here, once; the role
+renders the result and hands the same effective access policy to the policy check and the
+verification checklist.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from urllib.parse import urlsplit
+
+# File names inside the config directory. zot insists that secret files end in .json.
+HTPASSWD_FILE = "htpasswd"
+SESSION_KEYS_FILE = "session-keys.json"
+LDAP_CREDENTIALS_FILE = "ldap-credentials.json"
+SYNC_CREDENTIALS_FILE = "sync-credentials.json"
+
+READ_ONLY = ["read"]
+
+
+class ZotConfigError(ValueError):
+    """A role variable cannot be turned into a valid zot config; the message names it."""
+
+
+def effective_access_control(access_control, users=None, upstreams=None):
+    """Return the accessControl zot gets: the declared policy plus what the role adds.
+
+    - Each local user's `groups` are added to accessControl.groups (zot only resolves
+      groups for htpasswd, LDAP and mTLS users through that map).
+    - Each pull-through prefix without a glob of its own gets `<prefix>/**` with the read
+      access `**` grants and no write access, so only admins can plant images in a cache.
+    """
+    result = copy.deepcopy(access_control or {})
+    for index, user in enumerate(users or []):
+        name = user.get("name")
+        if not name:
+            raise ZotConfigError(
+                "zot_htpasswd_users[%d].name: must be a non-empty string" % index
+            )
+        for group in user.get("groups") or []:
+            members = (
+                result.setdefault("groups", {})
+                .setdefault(group, {})
+                .setdefault("users", [])
+            )
+            if name not in members:
+                members.append(name)
+
+    repositories = result.get("repositories") or {}
+    root = repositories.get("**", {})
+    for upstream in upstreams or []:
+        glob = "%s/**" % upstream["prefix"].strip("/")
+        if glob not in repositories:
+            repositories[glob] = _read_only_copy(root)
+    if repositories:
+        result["repositories"] = repositories
+    return result
+
+
+def _read_only_copy(policy_group):
+    """The read part of a repository policy group, nothing else."""
+    result = {}
+    for key in ("anonymousPolicy", "defaultPolicy"):
+        if "read" in (policy_group.get(key) or []):
+            result[key] = list(READ_ONLY)
+    policies = [
+        dict(
+            {k: v for k, v in policy.items() if k in ("users", "groups")},
+            actions=list(READ_ONLY),
+        )
+        for policy in policy_group.get("policies") or []
+        if "read" in (policy.get("actions") or [])
+    ]
+    if policies:
+        result["policies"] = policies
+    return result
+
+
+def sync_credentials(upstreams):
+    """zot's sync credentials file content: {"host[:port]": {"username", "password"}}."""
+    credentials = {}
+    for upstream in upstreams or []:
+        login = upstream.get("credentials")
+        if not login:
+            continue
+        for url in upstream["urls"]:
+            credentials[urlsplit(url).netloc] = {
+                "username": login["username"],
+                "password": login["password"],
+            }
+    return credentials
+
+
+def _sync_registry(upstream, credentials_file):
+    registry = {
+        "urls": list(upstream["urls"]),
+        "onDemand": True,
+        "tlsVerify": bool(upstream.get("tls_verify", True)),
+        # Always set content: a registry entry without it matches every repository.
+        "content": [
+            {
+                "prefix": upstream.get("content_prefix", "**"),
+                "destination": "/" + upstream["prefix"].strip("/"),
+            }
+        ],
+        "preserveDigest": bool(upstream.get("preserve_digest", False)),
+        "maxRetries": int(upstream.get("max_retries", 3)),
+        "retryDelay": upstream.get("retry_delay", "5m"),
+    }
+    if upstream.get("credentials"):
+        registry["credentialsFile"] = credentials_file
+    return registry
+
+
+def _merge(base, extra):
+    """Deep-merge `extra` into `base` (dicts merge, anything else replaces)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def build_config(settings):
+    """Return zot's config dict for the role settings (the role variables minus `zot_`)."""
+    config_dir = settings["config_dir"].rstrip("/")
+
+    http = {
+        "address": settings["http_address"],
+        "port": str(settings["http_port"]),
+        "realm": settings["http_realm"],
+        "readTimeout": settings["http_read_timeout"],
+        "writeTimeout": settings["http_write_timeout"],
+    }
+    if settings.get("external_url"):
+        http["externalUrl"] = settings["external_url"].rstrip("/")
+    if settings.get("http_compat"):
+        http["compat"] = list(settings["http_compat"])
+    if settings.get("tls_cert"):
+        http["tls"] = {"cert": settings["tls_cert"], "key": settings["tls_key"]}
+        if settings.get("tls_ca_cert"):
+            http["tls"]["cacert"] = settings["tls_ca_cert"]
+
+    auth = {
+        "failDelay": int(settings["auth_fail_delay"]),
+        "sessionKeysFile": "%s/%s" % (config_dir, SESSION_KEYS_FILE),
+    }
+    if settings.get("htpasswd_users"):
+        auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
+    if settings.get("ldap"):
+        auth["ldap"] = _ldap_config(
+            settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE)
+        )
+    if settings.get("api_keys_enabled"):
+        auth["apikey"] = True
+    if settings.get("secure_session"):
+        auth["secureSession"] = True
+    if settings.get("mtls_identity_attributes"):
+        auth["mtls"] = {
+            "identityAttributes": list(settings["mtls_identity_attributes"])
+        }
+    http["auth"] = auth
+    if settings.get("access_control"):
+        http["accessControl"] = settings["access_control"]
+
+    storage = {
+        "rootDirectory": settings["storage_dir"],
+        "dedupe": bool(settings["storage_dedupe"]),
+        "gc": bool(settings["storage_gc"]),
+        "gcDelay": settings["storage_gc_delay"],
+        "gcInterval": settings["storage_gc_interval"],
+    }
+    if settings.get("storage_retention"):
+        storage["retention"] = copy.deepcopy(settings["storage_retention"])
+
+    extensions = {}
+    if settings.get("metrics_enabled"):
+        extensions["metrics"] = {
+            "enable": True,
+            "prometheus": {"path": settings["metrics_path"]},
+        }
+    if settings.get("sync_upstreams"):
+        credentials_file = "%s/%s" % (config_dir, SYNC_CREDENTIALS_FILE)
+        extensions["sync"] = {
+            "enable": True,
+            "registries": [
+                _sync_registry(u, credentials_file) for u in settings["sync_upstreams"]
+            ],
+        }
+    for name in ("scrub", "search", "ui"):
+        if settings.get("%s_enabled" % name):
+            extensions[name] = {"enable": True}
+
+    config = {
+        "distSpecVersion": "1.1.1",
+        "http": http,
+        "storage": storage,
+        # No log.output: zot logs to stderr, which systemd sends to the journal.
+        "log": {"level": settings["log_level"]},
+    }
+    if extensions:
+        config["extensions"] = extensions
+    return _merge(config, settings.get("config_extra") or {})
+
+
+# Role variable -> zot LDAP key. Bind credentials are not here: zot reads them only from
+# the credentials file.
+_LDAP_KEYS = {
+    "address": "address",
+    "port": "port",
+    "base_dn": "baseDN",
+    "user_attribute": "userAttribute",
+    "user_group_attribute": "userGroupAttribute",
+    "user_filter": "userFilter",
+    "start_tls": "startTLS",
+    "insecure": "insecure",
+    "skip_verify": "skipVerify",
+    "subtree_search": "subtreeSearch",
+}
+
+
+def _ldap_config(ldap, credentials_file):
+    unknown = sorted(set(ldap) - set(_LDAP_KEYS) - {"bind_dn", "bind_password"})
+    if unknown:
+        raise ZotConfigError("zot_ldap.%s: unknown setting" % unknown[0])
+    result = {
+        _LDAP_KEYS[key]: value for key, value in ldap.items() if key in _LDAP_KEYS
+    }
+    result["credentialsFile"] = credentials_file
+    return result
+
+
+def ldap_credentials(ldap):
+    """zot's LDAP credentials file content."""
+    return {
+        "bindDN": ldap.get("bind_dn", ""),
+        "bindPassword": ldap.get("bind_password", ""),
+    }

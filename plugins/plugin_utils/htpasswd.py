@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: zotops.registry contributors
+# Apache License 2.0 (see LICENSE)
+"""Render an htpasswd file for zot from vault-sourced users, on the controller.
+
+bcrypt salts every hash, so naively re-hashing rewrites the file (and restarts zot) on
+every run. A user's existing hash is kept whenever it still matches the password.
+"""
+
+import bcrypt
+
+# zot accepts bcrypt and SHA-crypt; bcrypt's $2y$ prefix is what htpasswd -B writes.
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+MIN_COST = 10
+
+
+class HtpasswdError(ValueError):
+    """A user entry cannot be rendered; the message names the field."""
+
+
+def parse_htpasswd(content):
+    """{user: hash} from htpasswd text (blank lines and comments ignored)."""
+    entries = {}
+    for line in (content or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or ":" not in line:
+            continue
+        name, _, hashed = line.partition(":")
+        entries[name] = hashed
+    return entries
+
+
+def password_matches(password, hashed):
+    if not hashed.startswith(BCRYPT_PREFIXES):
+        return False
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def hash_password(password, cost):
+    hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=cost))
+    return "$2y$" + hashed.decode("ascii")[4:]
+
+
+def render_htpasswd(users, existing_content="", cost=MIN_COST):
+    """htpasswd text for `users` ([{name, password, ...}]), reusing still-valid hashes."""
+    if int(cost) < MIN_COST:
+        raise HtpasswdError("zot_htpasswd_bcrypt_cost: must be at least %d" % MIN_COST)
+    existing = parse_htpasswd(existing_content)
+    lines = []
+    seen = set()
+    for index, user in enumerate(users or []):
+        name = user.get("name") or ""
+        password = user.get("password") or ""
+        field = "zot_htpasswd_users[%d]" % index
+        if not name or ":" in name or name != name.strip():
+            raise HtpasswdError(
+                "%s.name: must be non-empty, without ':' or surrounding spaces" % field
+            )
+        if name in seen:
+            raise HtpasswdError("%s.name: user %r is listed twice" % (field, name))
+        if not password:
+            raise HtpasswdError(
+                "%s.password: must not be empty (user %r)" % (field, name)
+            )
+        # bcrypt only looks at the first 72 bytes; a longer secret would be silently cut.
+        if len(password.encode("utf-8")) > 72:
+            raise HtpasswdError(
+                "%s.password: longer than bcrypt's 72-byte limit (user %r)"
+                % (field, name)
+            )
+        seen.add(name)
+        hashed = existing.get(name, "")
+        if not password_matches(password, hashed):
+            hashed = hash_password(password, int(cost))
+        lines.append("%s:%s" % (name, hashed))
+    return "\n".join(lines) + "\n" if lines else ""

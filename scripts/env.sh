@@ -1,0 +1,11 @@
+# Source after scripts/setup.sh: puts the venv first on PATH and names the zot binary and
+# the test-host image the playbooks and tests use.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=$root/.cache
+export PATH="$root/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$root/ansible.cfg"
+ZOTOPS_ZOT_BINARY=$(cat "$cache/zot-binary")
+ZOTOPS_TEST_IMAGE=$(cat "$cache/test-image")
+export ZOTOPS_ZOT_BINARY ZOTOPS_TEST_IMAGE
+# Tests that start a registry process use the same binary as the test host.
+export ZOT_BINARY="$ZOTOPS_ZOT_BINARY"

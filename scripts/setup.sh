@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install everything the demo and the tests need, idempotently, and cache slow artefacts:
+# Debian packages, the project venv, the zot binary, the systemd test-host image.
+# Safe to run again; a second run only checks.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cache=$root/.cache
+mkdir -p "$cache"
+
+apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian starts docker-registry on port 5000 by default; the tests run their own instances.
+if systemctl is-active --quiet docker-registry 2>/dev/null; then systemctl disable --now docker-registry || true; fi
+
+# Project venv, reinstalled only when requirements.txt changes.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  echo "setup: installing Python requirements into .venv" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+# `zotops.registry.*` resolves to this checkout (ansible.cfg: collections_path).
+link=.cache/collections/ansible_collections/zotops/registry
+if [[ ! -L "$link" ]]; then
+  mkdir -p "$(dirname "$link")"
+  ln -s ../../../.. "$link"
+fi
+
+# zot: built from the Go module proxy when it serves zot; otherwise the zot double stands in.
+if zot=$(scripts/build-zot.sh 2>"$cache/build-zot.log"); then
+  echo "$zot" > "$cache/zot-binary"
+else
+  echo "setup: zot could not be built from the Go module proxy (see $cache/build-zot.log);" \
+       "using the zot double tests/zot_double/zot_double.py" >&2
+  echo "$root/tests/zot_double/zot_double.py" > "$cache/zot-binary"
+fi
+
+scripts/build-test-image.sh > "$cache/test-image"

@@ -1,0 +1,173 @@
+"""zot config building: what the role renders into config.json."""
+
+import pytest
+
+from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+
+BASE = {
+    "config_dir": "/etc/zot/",
+    "storage_dir": "/var/lib/zot",
+    "http_address": "0.0.0.0",
+    "http_port": 5000,
+    "http_realm": "zot",
+    "http_read_timeout": "60s",
+    "http_write_timeout": "60s",
+    "auth_fail_delay": 2,
+    "storage_dedupe": True,
+    "storage_gc": True,
+    "storage_gc_delay": "1h",
+    "storage_gc_interval": "24h",
+    "log_level": "info",
+    "metrics_path": "/metrics",
+}
+
+THREE_TIERS = {
+    "repositories": {
+        "**": {
+            "anonymousPolicy": ["read"],
+            "defaultPolicy": ["read"],
+            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
+        }
+    },
+    "adminPolicy": {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]},
+}
+
+
+def build(**overrides):
+    return zot_config.build_config(dict(BASE, **overrides))
+
+
+def test_minimal_config_has_no_optional_sections():
+    config = build()
+    assert config["http"] == {
+        "address": "0.0.0.0",
+        "port": "5000",
+        "realm": "zot",
+        "readTimeout": "60s",
+        "writeTimeout": "60s",
+        "auth": {"failDelay": 2, "sessionKeysFile": "/etc/zot/session-keys.json"},
+    }
+    assert config["log"] == {"level": "info"}
+    assert "output" not in config["log"]
+    assert "extensions" not in config
+    assert config["storage"]["rootDirectory"] == "/var/lib/zot"
+
+
+def test_auth_sections_follow_settings():
+    config = build(
+        htpasswd_users=["ci"],
+        api_keys_enabled=True,
+        secure_session=True,
+        external_url="https://zot.example.org/",
+        ldap={"address": "ldap.example.org", "port": 636, "base_dn": "dc=example", "bind_dn": "x"},
+        mtls_identity_attributes=["CommonName"],
+    )
+    auth = config["http"]["auth"]
+    assert auth["htpasswd"] == {"path": "/etc/zot/htpasswd"}
+    assert auth["apikey"] is True
+    assert auth["secureSession"] is True
+    assert auth["mtls"] == {"identityAttributes": ["CommonName"]}
+    assert auth["ldap"] == {
+        "address": "ldap.example.org",
+        "port": 636,
+        "baseDN": "dc=example",
+        "credentialsFile": "/etc/zot/ldap-credentials.json",
+    }
+    assert config["http"]["externalUrl"] == "https://zot.example.org"
+
+
+def test_unknown_ldap_setting_is_named():
+    with pytest.raises(zot_config.ZotConfigError, match=r"zot_ldap\.bindpw"):
+        build(ldap={"address": "x", "bindpw": "oops"})
+
+
+def test_tls_and_mtls_ca():
+    config = build(tls_cert="/c.pem", tls_key="/k.pem", tls_ca_cert="/ca.pem")
+    assert config["http"]["tls"] == {"cert": "/c.pem", "key": "/k.pem", "cacert": "/ca.pem"}
+
+
+def test_extensions_and_sync():
+    upstreams = [
+        {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io",
+         "preserve_digest": True, "credentials": {"username": "u", "password": "p"}},
+        {"name": "ghcr.io", "urls": ["https://ghcr.io"], "prefix": "/ghcr.io/", "tls_verify": False},
+    ]
+    config = build(metrics_enabled=True, sync_upstreams=upstreams, scrub_enabled=True)
+    ext = config["extensions"]
+    assert ext["metrics"] == {"enable": True, "prometheus": {"path": "/metrics"}}
+    assert ext["scrub"] == {"enable": True}
+    docker, ghcr = ext["sync"]["registries"]
+    assert docker["content"] == [{"prefix": "**", "destination": "/docker.io"}]
+    assert docker["onDemand"] is True and docker["preserveDigest"] is True
+    assert docker["credentialsFile"] == "/etc/zot/sync-credentials.json"
+    assert ghcr["content"] == [{"prefix": "**", "destination": "/ghcr.io"}]
+    assert ghcr["tlsVerify"] is False and "credentialsFile" not in ghcr
+
+
+def test_config_extra_deep_merges():
+    config = build(config_extra={"http": {"allowOrigin": "*"}, "log": {"level": "debug"}})
+    assert config["http"]["allowOrigin"] == "*"
+    assert config["http"]["port"] == "5000"
+    assert config["log"]["level"] == "debug"
+
+
+def test_effective_access_control_adds_user_groups():
+    users = [
+        {"name": "ci", "password": "x", "groups": ["artifact-workloads"]},
+        {"name": "admin", "password": "y", "groups": ["artifact-admins", "artifact-workloads"]},
+        {"name": "prometheus", "password": "z"},
+    ]
+    result = zot_config.effective_access_control(THREE_TIERS, users)
+    assert result["groups"] == {
+        "artifact-workloads": {"users": ["ci", "admin"]},
+        "artifact-admins": {"users": ["admin"]},
+    }
+    # The declared policy is not modified in place.
+    assert "groups" not in THREE_TIERS
+
+
+def test_effective_access_control_makes_cache_namespaces_read_only():
+    upstreams = [{"urls": ["https://registry-1.docker.io"], "prefix": "docker.io"}]
+    result = zot_config.effective_access_control(THREE_TIERS, [], upstreams)
+    assert result["repositories"]["docker.io/**"] == {
+        "anonymousPolicy": ["read"],
+        "defaultPolicy": ["read"],
+        "policies": [{"groups": ["artifact-workloads"], "actions": ["read"]}],
+    }
+    assert result["repositories"]["**"] == THREE_TIERS["repositories"]["**"]
+
+
+def test_explicit_cache_glob_is_kept():
+    policy = {"repositories": {"**": {"anonymousPolicy": ["read"]}, "docker.io/**": {"defaultPolicy": ["read"]}}}
+    result = zot_config.effective_access_control(policy, [], [{"urls": ["https://x"], "prefix": "docker.io"}])
+    assert result["repositories"]["docker.io/**"] == {"defaultPolicy": ["read"]}
+
+
+def test_private_root_gives_private_cache():
+    policy = {"repositories": {"**": {"defaultPolicy": ["read", "create"]}}}
+    result = zot_config.effective_access_control(policy, [], [{"urls": ["https://x"], "prefix": "quay.io"}])
+    assert result["repositories"]["quay.io/**"] == {"defaultPolicy": ["read"]}
+
+
+def test_user_without_name_is_named():
+    with pytest.raises(zot_config.ZotConfigError, match=r"zot_htpasswd_users\[1\]\.name"):
+        zot_config.effective_access_control({}, [{"name": "a"}, {"password": "x"}])
+
+
+def test_sync_credentials_per_host():
+    upstreams = [
+        {"urls": ["https://registry-1.docker.io", "https://mirror.example:8443"], "prefix": "docker.io",
+         "credentials": {"username": "u", "password": "p"}},
+        {"urls": ["https://ghcr.io"], "prefix": "ghcr.io"},
+    ]
+    assert zot_config.sync_credentials(upstreams) == {
+        "registry-1.docker.io": {"username": "u", "password": "p"},
+        "mirror.example:8443": {"username": "u", "password": "p"},
+    }
+
+
+def test_ldap_credentials():
+    assert zot_config.ldap_credentials({"bind_dn": "cn=zot", "bind_password": "s"}) == {
+        "bindDN": "cn=zot",
+        "bindPassword": "s",
+    }

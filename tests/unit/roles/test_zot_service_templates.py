@@ -1,0 +1,75 @@
+"""The zot role's service definitions render to valid, hardened files."""
+
+import pathlib
+import plistlib
+
+import jinja2
+import pytest
+import yaml
+
+ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "zot"
+
+
+def role_defaults(**overrides):
+    values = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    values.update(ansible_managed="Ansible managed", **overrides)
+    return values
+
+
+def render(name, **overrides):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROLE / "templates")), undefined=jinja2.StrictUndefined)
+    env.filters["bool"] = lambda value: str(value).lower() in ("true", "yes", "1")
+    return env.get_template(name).render(**role_defaults(**overrides))
+
+
+def unit_settings(text):
+    settings = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_unit_is_sandboxed_by_default():
+    settings = unit_settings(render("zot.service.j2"))
+    assert settings["ExecStart"] == ["/usr/local/bin/zot serve /etc/zot/config.json"]
+    assert settings["User"] == ["zot"]
+    assert settings["Restart"] == ["always"]
+    assert settings["ProtectSystem"] == ["strict"]
+    assert settings["NoNewPrivileges"] == ["true"]
+    assert settings["PrivateTmp"] == ["true"]
+    assert settings["PrivateDevices"] == ["true"]
+    assert settings["CapabilityBoundingSet"] == [""]
+    assert settings["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
+    assert settings["SystemCallFilter"] == ["@system-service ~@privileged ~@resources"]
+    assert settings["ReadWritePaths"] == ["/var/lib/zot"]
+    assert settings["UMask"] == ["0027"]
+    assert settings["LimitNOFILE"] == ["500000"]
+
+
+def test_escape_hatches():
+    settings = unit_settings(
+        render(
+            "zot.service.j2",
+            zot_systemd_system_call_filter=[],
+            zot_systemd_private_devices=False,
+            zot_systemd_extra_read_write_paths=["/srv/extra"],
+            zot_systemd_extra_service_settings=["Environment=HTTPS_PROXY=http://proxy:3128"],
+        )
+    )
+    assert "SystemCallFilter" not in settings
+    assert settings["PrivateDevices"] == ["false"]
+    assert settings["ReadWritePaths"] == ["/var/lib/zot /srv/extra"]
+    assert settings["Environment"] == ["HTTPS_PROXY=http://proxy:3128"]
+
+
+@pytest.mark.parametrize("label", ["dev.zotops.zot", "org.example.zot&<test>"])
+def test_launchd_plist_is_valid(label):
+    plist = plistlib.loads(render("zot.plist.j2", zot_launchd_label=label).encode())
+    assert plist["Label"] == label
+    assert plist["ProgramArguments"] == ["/usr/local/bin/zot", "serve", "/etc/zot/config.json"]
+    assert plist["UserName"] == "zot"
+    assert plist["KeepAlive"] is True
+    assert plist["Umask"] == 0o027
+    assert plist["SoftResourceLimits"] == {"NumberOfFiles": 500000}

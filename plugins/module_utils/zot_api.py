@@ -214,3 +214,22 @@ class ZotApi:
         except RegistryHTTPError as exc:
             raise ZotApiError("checking the new API key failed: %s" % exc.message) from exc
         return response.status == 200
+
+
+def zot_api_from_params(params):
+    """A ZotApi for module params: basic ``username``/``password``, or the ``session`` cookie
+    (then ``username`` only names the identity; the cookie is what authenticates)."""
+    session = params.get("session")
+    client = RegistryClient(
+        params["url"],
+        username=None if session else params["username"],
+        password=None if session else params.get("password"),
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        timeout=params.get("timeout") or 30,
+        headers=SESSION_CLIENT_HEADER if session else None,
+        cookies={SESSION_COOKIE: session} if session else None,
+    )
+    return ZotApi(client, identity=params["username"])

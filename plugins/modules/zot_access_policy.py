@@ -1,0 +1,279 @@
+# Documentation only: the work is done on the controller by the action plugin of the same
+# name (plugins/action/zot_access_policy.py), the pattern ansible.builtin.template uses.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zot_access_policy
+short_description: Validate a zot access policy, answer who-can-do-what, assert requirements
+version_added: "0.1.0"
+description:
+  - Checks a zot v2.1.20 C(http.accessControl) value the way zot itself reads it, and
+    predicts zot's answer to any (identity, repository, action), so that the intended policy
+    can be asserted before it is deployed and compared with the running registry afterwards.
+  - Structure is checked against a JSON Schema shipped with the collection; semantic checks
+    include unknown action names (zot silently ignores them), C(update) without C(read) and
+    C(create), C(create)/C(delete) without C(read), invalid globs, globs with a leading
+    C(/), overlapping globs of equal length (zot then picks a policy at random), undefined
+    or upper-case group names (zot lowercases map keys), access control without an
+    authentication method, anonymous write access, unreadable metrics, and zot releases
+    older than v2.1.19 that do not keep create-only tags immutable.
+  - "Decisions follow zot's rules: only the single longest matching glob applies (no
+    fallback to shorter globs); inside it a user or group entry, else C(defaultPolicy) for
+    authenticated callers, else C(anonymousPolicy) for anonymous callers; then
+    C(adminPolicy). A repository matching no glob is admin-only. Denied anonymous callers
+    get HTTP 401, denied authenticated callers 403."
+  - "C(update) is the action for overwriting an existing tag (a manifest PUT to a tag that
+    exists, even with the same digest); pushing a new tag is C(create). Whether a tag
+    exists is the caller's concern: query C(update) for a re-push."
+  - Runs on the controller and changes nothing; with O(path) the file is read from the
+    managed host.
+author:
+  - zotops maintainers
+options:
+  access_control:
+    description:
+      - The C(http.accessControl) value itself.
+      - Exactly one of O(access_control), O(config) and O(path) is required.
+    type: dict
+  config:
+    description:
+      - A whole zot config (the parsed C(config.json)); its C(http.accessControl) is
+        checked and O(auth_methods) and the metrics extension are derived from it.
+    type: dict
+  path:
+    description:
+      - Path of a zot C(config.json) on the managed host, read with M(ansible.builtin.slurp).
+    type: path
+  zot_version:
+    description:
+      - The zot release the policy is deployed to, for example C(v2.1.20).
+      - Releases older than v2.1.19 are refused when a non-admin identity holds C(create)
+        without C(update), because they let such identities move existing tags.
+    type: str
+  auth_methods:
+    description:
+      - Enabled authentication methods, for example C([htpasswd, apikey]).
+      - Derived from C(http.auth) (and C(http.tls) for mTLS) when O(config) or O(path) is
+        given; when omitted with O(access_control) the check is skipped.
+    type: list
+    elements: str
+    choices: [htpasswd, ldap, openid, apikey, bearer, mtls]
+  queries:
+    description:
+      - Questions to answer; each gives O(queries[].who), one O(queries[].repo) or a list
+        O(queries[].repos), and one O(queries[].action) or a list O(queries[].actions)
+        (default all four actions).
+      - One row per (who, repository, action) is returned in RV(decisions).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      who:
+        description:
+          - 'V({"anonymous": true}), or V({"user": NAME, "groups": [...]}).'
+          - "A local (htpasswd, LDAP, mTLS) user also gets every C(accessControl.groups) entry
+            listing it; add V(oidc: true) for an OIDC user, whose groups come only from
+            the IdP (give them in C(groups))."
+        type: dict
+        required: true
+      repo:
+        description: One repository name.
+        type: str
+      repos:
+        description: Several repository names.
+        type: list
+        elements: str
+      action:
+        description: One action.
+        type: str
+        choices: [read, create, update, delete]
+      actions:
+        description: Several actions.
+        type: list
+        elements: str
+        choices: [read, create, update, delete]
+  require:
+    description:
+      - Requirements the policy must meet; the task fails listing every violated
+        (who, repository, action).
+      - A decision that depends on CEL C(conditions) cannot be proven and counts as violated.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      who:
+        description: The identity, as in O(queries[].who).
+        type: dict
+        required: true
+      repos:
+        description: Repository names the requirement is about.
+        type: list
+        elements: str
+        required: true
+      can:
+        description: Actions the identity must be allowed.
+        type: list
+        elements: str
+        default: []
+        choices: [read, create, update, delete]
+      cannot:
+        description: Actions the identity must be denied.
+        type: list
+        elements: str
+        default: []
+        choices: [read, create, update, delete]
+  fail_on_warnings:
+    description: Fail when there are warnings, not only on errors and violated requirements.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    description: Runs on the controller; only O(path) touches the managed host (slurp).
+  action:
+    support: full
+seealso:
+  - name: zot authorization (pkg/api/authz.go)
+    description: The rules this plugin encodes.
+    link: https://github.com/project-zot/zot/blob/v2.1.20/pkg/api/authz.go
+notes:
+  - The policy engine is also importable as
+    C(ansible_collections.zotops.registry.plugins.module_utils.access_policy)
+    (C(validate_access_control), C(decide), C(check_requirements), C(evaluate_queries)).
+  - Group and glob names are lowercased as zot's config loader does before deciding.
+"""
+
+EXAMPLES = r"""
+- name: Refuse a policy that lets CI overwrite tags or lets anyone else push
+  zotops.registry.zot_access_policy:
+    access_control: "{{ zot_access_control }}"
+    zot_version: "{{ zot_version }}"
+    auth_methods: [htpasswd, apikey]
+    require:
+      - who: {user: ci}
+        repos: [apps/web, apps/api]
+        can: [read, create]
+        cannot: [update, delete]
+      - who: {anonymous: true}
+        repos: [apps/web]
+        can: [read]
+        cannot: [create, update, delete]
+
+- name: Check the config.json deployed on the registry host
+  zotops.registry.zot_access_policy:
+    path: /etc/zot/config.json
+    zot_version: v2.1.20
+    fail_on_warnings: true
+
+- name: Ask what an OIDC user of the release-managers group may do
+  zotops.registry.zot_access_policy:
+    access_control: "{{ zot_access_control }}"
+    queries:
+      - who: {user: jane@example.org, groups: [release-managers], oidc: true}
+        repos: [apps/web]
+  register: answer
+
+- name: Print the who-can-do-what table for the docs
+  ansible.builtin.debug:
+    msg: "{{ answer.summary }}"
+"""
+
+RETURN = r"""
+errors:
+  description: Every error, each starting with the JSON path of the offending field.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - 'accessControl.repositories["ci/**"].policies[0].actions[1]: unknown action "push"
+      (allowed: read, create, update, delete); zot silently ignores it'
+warnings:
+  description: Every warning, each starting with the JSON path of the field concerned.
+  returned: always
+  type: list
+  elements: str
+decisions:
+  description: One row per (who, repository, action) of O(queries).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    who: {description: The identity as given., type: dict}
+    repo: {description: The repository., type: str}
+    action: {description: The action., type: str}
+    allowed:
+      description: Whether zot allows it (assuming listed CEL conditions hold).
+      type: bool
+    status:
+      description: HTTP status zot answers; 200 allowed, 401 anonymous denied, 403 denied.
+      type: int
+    matched_pattern:
+      description: The single glob zot applies, null when no glob matches.
+      type: str
+    tied_patterns:
+      description: Other globs of the same length that also match (zot picks at random).
+      type: list
+      elements: str
+    granted_by:
+      description: Which entry grants it.
+      type: str
+      choices: [user, group, defaultPolicy, anonymousPolicy, adminPolicy, none]
+    conditions:
+      description: CEL expressions the grant depends on; empty when unconditional.
+      type: list
+      elements: str
+    groups:
+      description: The caller's effective groups.
+      type: list
+      elements: str
+    reason:
+      description: One sentence explaining the decision.
+      type: str
+  sample:
+    - who: {user: ci}
+      repo: apps/web
+      action: update
+      allowed: false
+      status: 403
+      matched_pattern: apps/**
+      tied_patterns: []
+      granted_by: none
+      conditions: []
+      groups: [ci]
+      reason: glob "apps/**" applies and does not grant update; adminPolicy does not either
+violations:
+  description: One message per violated (who, repository, action) of O(require).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description:
+    - Who can do what, for documentation; one row per (glob, identity) and, for a repository
+      matching no glob, one row per identity (O(summary[].pattern) null).
+    - Identities are anonymous, any other authenticated user, every user named in the policy,
+      and a member of every group the policy uses but does not define (IdP groups).
+  returned: when there are no errors
+  type: list
+  elements: dict
+  contains:
+    pattern: {description: The glob (null for the unmatched row)., type: str}
+    example_repo: {description: A repository the row was decided for., type: str}
+    who: {description: The identity's label., type: str}
+    allowed: {description: Allowed actions., type: list, elements: str}
+    denied: {description: Denied actions., type: list, elements: str}
+    conditional: {description: Actions that depend on CEL conditions., type: list, elements: str}
+  sample:
+    - pattern: apps/**
+      example_repo: apps/x
+      who: user ci
+      allowed: [read, create]
+      denied: [update, delete]
+      conditional: []
+"""

@@ -287,3 +287,32 @@ class RegistryClient:
                 body=resp.body,
             )
         return resp
+
+
+def registry_argument_spec():
+    """Argument spec of the options in the ``zotops.registry.registry`` doc fragment."""
+    return dict(
+        url=dict(type="str", required=True),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        # A file path, not a secret: no_log=False silences Ansible's "key" name heuristic.
+        client_key=dict(type="path", no_log=False),
+        timeout=dict(type="int", default=30),
+    )
+
+
+def client_from_params(params):
+    """A RegistryClient from module params shaped by registry_argument_spec()."""
+    return RegistryClient(
+        params["url"],
+        username=params.get("username"),
+        password=params.get("password"),
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        timeout=params.get("timeout") or 30,
+    )

@@ -162,7 +162,7 @@ class ZotApi:
                 "%s answered HTTP 500: the session cookie is probably expired or invalid "
                 "(zot treats the caller as anonymous); log in again" % where
             )
-        return "%s failed: %s" % (where, exc.message)
+        return "zot API call failed: %s" % exc.message
 
     def _uses_session(self):
         return SESSION_COOKIE in self.client.cookies

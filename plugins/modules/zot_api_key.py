@@ -99,8 +99,10 @@ options:
     type: int
     default: 14
 notes:
-  - Put C(no_log) on the task. The new secret is part of the result, and Ansible can only
-    hide results of tasks marked C(no_log).
+  - When a run returns a new secret, the module's action plugin marks the whole task result
+    C(no_log), so neither the output nor callbacks see it; the registered variable still holds
+    RV(api_key). Anything that later prints that variable prints the secret, so give such tasks
+    C(no_log) too.
   - The uuid of the key is not secret; it is what zot's revocation endpoint takes.
 seealso:
   - name: zot API keys

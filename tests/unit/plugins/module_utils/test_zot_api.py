@@ -172,7 +172,9 @@ def test_key_authenticates_only_with_the_right_username(server):
 
 def test_unreachable_registry_is_an_api_error():
     api = ZotApi(RegistryClient("http://127.0.0.1:9", timeout=2), identity="alice")
-    with pytest.raises(ZotApiError, match="GET /zot/auth/apikey failed"):
+    with pytest.raises(
+        ZotApiError, match="zot API call failed: GET http://127.0.0.1:9/zot/auth/apikey failed"
+    ):
         api.list_api_keys()
 
 

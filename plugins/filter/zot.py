@@ -14,7 +14,7 @@ def _wrap(func):
         try:
             return func(*args, **kwargs)
         except (zot_config.ZotConfigError, htpasswd.HtpasswdError, KeyError) as exc:
-            raise AnsibleFilterError(str(exc))
+            raise AnsibleFilterError(str(exc)) from exc
 
     filter_.__name__ = func.__name__
     filter_.__doc__ = func.__doc__

@@ -40,15 +40,9 @@ def effective_access_control(access_control, users=None, upstreams=None):
     for index, user in enumerate(users or []):
         name = user.get("name")
         if not name:
-            raise ZotConfigError(
-                "zot_htpasswd_users[%d].name: must be a non-empty string" % index
-            )
+            raise ZotConfigError("zot_htpasswd_users[%d].name: must be a non-empty string" % index)
         for group in user.get("groups") or []:
-            members = (
-                result.setdefault("groups", {})
-                .setdefault(group, {})
-                .setdefault("users", [])
-            )
+            members = result.setdefault("groups", {}).setdefault(group, {}).setdefault("users", [])
             if name not in members:
                 members.append(name)
 
@@ -155,17 +149,13 @@ def build_config(settings):
     if settings.get("htpasswd_users"):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
     if settings.get("ldap"):
-        auth["ldap"] = _ldap_config(
-            settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE)
-        )
+        auth["ldap"] = _ldap_config(settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE))
     if settings.get("api_keys_enabled"):
         auth["apikey"] = True
     if settings.get("secure_session"):
         auth["secureSession"] = True
     if settings.get("mtls_identity_attributes"):
-        auth["mtls"] = {
-            "identityAttributes": list(settings["mtls_identity_attributes"])
-        }
+        auth["mtls"] = {"identityAttributes": list(settings["mtls_identity_attributes"])}
     http["auth"] = auth
     if settings.get("access_control"):
         http["accessControl"] = settings["access_control"]
@@ -190,9 +180,7 @@ def build_config(settings):
         credentials_file = "%s/%s" % (config_dir, SYNC_CREDENTIALS_FILE)
         extensions["sync"] = {
             "enable": True,
-            "registries": [
-                _sync_registry(u, credentials_file) for u in settings["sync_upstreams"]
-            ],
+            "registries": [_sync_registry(u, credentials_file) for u in settings["sync_upstreams"]],
         }
     for name in ("scrub", "search", "ui"):
         if settings.get("%s_enabled" % name):
@@ -230,9 +218,7 @@ def _ldap_config(ldap, credentials_file):
     unknown = sorted(set(ldap) - set(_LDAP_KEYS) - {"bind_dn", "bind_password"})
     if unknown:
         raise ZotConfigError("zot_ldap.%s: unknown setting" % unknown[0])
-    result = {
-        _LDAP_KEYS[key]: value for key, value in ldap.items() if key in _LDAP_KEYS
-    }
+    result = {_LDAP_KEYS[key]: value for key, value in ldap.items() if key in _LDAP_KEYS}
     result["credentialsFile"] = credentials_file
     return result
 

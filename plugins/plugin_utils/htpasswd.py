@@ -56,21 +56,14 @@ def render_htpasswd(users, existing_content="", cost=MIN_COST):
         password = user.get("password") or ""
         field = "zot_htpasswd_users[%d]" % index
         if not name or ":" in name or name != name.strip():
-            raise HtpasswdError(
-                "%s.name: must be non-empty, without ':' or surrounding spaces" % field
-            )
+            raise HtpasswdError("%s.name: must be non-empty, without ':' or surrounding spaces" % field)
         if name in seen:
             raise HtpasswdError("%s.name: user %r is listed twice" % (field, name))
         if not password:
-            raise HtpasswdError(
-                "%s.password: must not be empty (user %r)" % (field, name)
-            )
+            raise HtpasswdError("%s.password: must not be empty (user %r)" % (field, name))
         # bcrypt only looks at the first 72 bytes; a longer secret would be silently cut.
         if len(password.encode("utf-8")) > 72:
-            raise HtpasswdError(
-                "%s.password: longer than bcrypt's 72-byte limit (user %r)"
-                % (field, name)
-            )
+            raise HtpasswdError("%s.password: longer than bcrypt's 72-byte limit (user %r)" % (field, name))
         seen.add(name)
         hashed = existing.get(name, "")
         if not password_matches(password, hashed):

@@ -88,8 +88,13 @@ def test_tls_and_mtls_ca():
 
 def test_extensions_and_sync():
     upstreams = [
-        {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io",
-         "preserve_digest": True, "credentials": {"username": "u", "password": "p"}},
+        {
+            "name": "docker.io",
+            "urls": ["https://registry-1.docker.io"],
+            "prefix": "docker.io",
+            "preserve_digest": True,
+            "credentials": {"username": "u", "password": "p"},
+        },
         {"name": "ghcr.io", "urls": ["https://ghcr.io"], "prefix": "/ghcr.io/", "tls_verify": False},
     ]
     config = build(metrics_enabled=True, sync_upstreams=upstreams, scrub_enabled=True)
@@ -138,7 +143,9 @@ def test_effective_access_control_makes_cache_namespaces_read_only():
 
 
 def test_explicit_cache_glob_is_kept():
-    policy = {"repositories": {"**": {"anonymousPolicy": ["read"]}, "docker.io/**": {"defaultPolicy": ["read"]}}}
+    policy = {
+        "repositories": {"**": {"anonymousPolicy": ["read"]}, "docker.io/**": {"defaultPolicy": ["read"]}}
+    }
     result = zot_config.effective_access_control(policy, [], [{"urls": ["https://x"], "prefix": "docker.io"}])
     assert result["repositories"]["docker.io/**"] == {"defaultPolicy": ["read"]}
 
@@ -156,8 +163,11 @@ def test_user_without_name_is_named():
 
 def test_sync_credentials_per_host():
     upstreams = [
-        {"urls": ["https://registry-1.docker.io", "https://mirror.example:8443"], "prefix": "docker.io",
-         "credentials": {"username": "u", "password": "p"}},
+        {
+            "urls": ["https://registry-1.docker.io", "https://mirror.example:8443"],
+            "prefix": "docker.io",
+            "credentials": {"username": "u", "password": "p"},
+        },
         {"urls": ["https://ghcr.io"], "prefix": "ghcr.io"},
     ]
     assert zot_config.sync_credentials(upstreams) == {

@@ -1,0 +1,204 @@
+"""Verify a converged test host: hardened host state and real registry behaviour.
+
+Registry probes run from the controller over loopback with real skopeo; expected answers
+follow the role's default three-tier policy (anonymous read, artifact-workloads
+read+create, artifact-admins everything).
+"""
+
+import json
+import re
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from tests.support.oci_layout import make_oci_layout
+from tests.support.vault import load_test_secrets
+
+REGISTRY = "127.0.0.1:5050"
+URL = "http://" + REGISTRY
+# Exposure score systemd-analyze reports for the unit; see docs/security-model.md.
+MAX_EXPOSURE = 2.5
+
+SECRETS = load_test_secrets()
+CI = ("ci", SECRETS["vault_zot_ci_password"])
+ADMIN = ("admin", SECRETS["vault_zot_admin_password"])
+PROMETHEUS = ("prometheus", SECRETS["vault_zot_prometheus_password"])
+VIEWER = ("viewer", SECRETS["vault_zot_viewer_password"])
+
+
+# --------------------------------------------------------------------------- host state
+
+
+def test_zot_user_is_an_unprivileged_system_user(host):
+    user = host.user("zot")
+    assert user.exists
+    assert user.uid < 1000
+    assert user.shell == "/usr/sbin/nologin"
+    assert user.group == "zot"
+
+
+@pytest.mark.parametrize(
+    "path, owner, group, mode",
+    [
+        ("/usr/local/bin/zot", "root", "root", 0o755),
+        ("/etc/zot", "root", "zot", 0o750),
+        ("/etc/zot/config.json", "root", "zot", 0o640),
+        ("/etc/zot/htpasswd", "root", "zot", 0o640),
+        ("/etc/zot/session-keys.json", "root", "zot", 0o640),
+        ("/var/lib/zot", "zot", "zot", 0o750),
+    ],
+)
+def test_file_ownership_and_modes(host, path, owner, group, mode):
+    f = host.file(path)
+    assert f.exists
+    assert (f.user, f.group, f.mode) == (owner, group, mode)
+
+
+def test_vaulted_values_reach_the_rendered_files(host):
+    import bcrypt
+
+    entries = dict(
+        line.split(":", 1) for line in host.file("/etc/zot/htpasswd").content_string.splitlines() if line
+    )
+    assert sorted(entries) == ["admin", "ci", "prometheus", "viewer"]
+    for user, password in (CI, ADMIN, PROMETHEUS, VIEWER):
+        assert bcrypt.checkpw(password.encode(), entries[user].replace("$2y$", "$2b$", 1).encode())
+    keys = json.loads(host.file("/etc/zot/session-keys.json").content_string)
+    assert keys == {
+        "hashKey": SECRETS["vault_zot_session_hash_key"],
+        "encryptKey": SECRETS["vault_zot_session_encrypt_key"],
+    }
+
+
+def test_config_carries_the_effective_policy(host):
+    config = json.loads(host.file("/etc/zot/config.json").content_string)
+    access = config["http"]["accessControl"]
+    assert access["groups"]["artifact-workloads"]["users"] == ["ci"]
+    assert access["groups"]["artifact-admins"]["users"] == ["admin"]
+    assert access["repositories"]["**"]["policies"] == [
+        {"groups": ["artifact-workloads"], "actions": ["read", "create"]}
+    ]
+    assert "output" not in config["log"]
+    # No secret value is written into config.json itself.
+    text = host.file("/etc/zot/config.json").content_string
+    assert not [value for value in SECRETS.values() if value in text]
+
+
+def test_service_runs_sandboxed_as_zot(host):
+    service = host.service("zot")
+    assert service.is_running
+    assert service.is_enabled
+    pid = host.check_output("systemctl show -p MainPID --value zot")
+    status = host.file("/proc/%s/status" % pid).content_string
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
+    assert re.search(r"^CapEff:\s+0+$", status, re.M)
+    uid = host.user("zot").uid
+    assert re.search(r"^Uid:\s+%d\s" % uid, status, re.M)
+    props = host.check_output("systemctl show -p ProtectSystem -p PrivateTmp -p NoNewPrivileges zot")
+    assert "ProtectSystem=strict" in props
+    assert "PrivateTmp=yes" in props
+
+
+def test_systemd_exposure_score_is_low(host):
+    out = host.run("systemd-analyze security zot.service --no-pager").stdout
+    score = float(re.search(r"Overall exposure level for zot\.service: ([0-9.]+)", out).group(1))
+    assert score <= MAX_EXPOSURE, out
+
+
+# --------------------------------------------------------------------- registry behaviour
+
+
+def skopeo(*args):
+    return subprocess.run(
+        ["skopeo", "--insecure-policy", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def push(layout, tag, repo, creds=None):
+    args = ["copy", "--dest-tls-verify=false"]
+    if creds:
+        args.append("--dest-creds=%s:%s" % creds)
+    return skopeo(*args, "oci:%s:%s" % (layout, tag), "docker://%s/%s:%s" % (REGISTRY, repo, tag))
+
+
+@pytest.fixture(scope="module")
+def repo():
+    return "team/verify-%s" % uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    base = tmp_path_factory.mktemp("layouts")
+    first, second = base / "first", base / "second"
+    make_oci_layout(first, "v1.0.0", b"first build")
+    make_oci_layout(second, "v1.0.0", b"second build")
+    return first, second
+
+
+def test_ci_pushes_a_new_version_tag(repo, layouts):
+    result = push(layouts[0], "v1.0.0", repo, CI)
+    assert result.returncode == 0, result.stderr
+
+
+def test_anonymous_pull(repo, layouts, tmp_path):
+    result = skopeo(
+        "copy", "--src-tls-verify=false", "docker://%s/%s:v1.0.0" % (REGISTRY, repo), "oci:%s:got" % tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_anonymous_push_is_refused_with_401(repo, layouts):
+    result = push(layouts[1], "v1.0.0", repo + "-anon")
+    assert result.returncode != 0
+    assert "authentication required" in result.stderr or "401" in result.stderr, result.stderr
+    manifest = requests.put(URL + "/v2/%s/manifests/anon" % repo, data=b"{}", timeout=10)
+    assert manifest.status_code == 401
+    assert manifest.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["same-content", "different-content"])
+def test_ci_cannot_move_an_existing_tag(repo, layouts, which):
+    result = push(layouts[which], "v1.0.0", repo, CI)
+    assert result.returncode != 0
+    assert "denied" in result.stderr.lower() or "403" in result.stderr, result.stderr
+
+
+def test_user_outside_the_ci_group_cannot_push(repo, layouts):
+    result = push(layouts[1], "sha-viewer", repo, VIEWER)
+    assert result.returncode != 0
+    assert "denied" in result.stderr.lower() or "403" in result.stderr, result.stderr
+
+
+def test_ci_pushes_a_new_sha_tag(repo, layouts):
+    result = push(layouts[1], "v1.0.0", repo, CI)  # same tag again is refused ...
+    assert result.returncode != 0
+    result = skopeo(
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds=%s:%s" % CI,
+        "oci:%s:v1.0.0" % layouts[1],
+        "docker://%s/%s:sha-0a1b2c3" % (REGISTRY, repo),
+    )
+    assert result.returncode == 0, result.stderr  # ... a new tag is not
+
+
+def test_ci_cannot_delete_but_admin_can(repo):
+    ref = "docker://%s/%s:sha-0a1b2c3" % (REGISTRY, repo)
+    refused = skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % CI, ref)
+    assert refused.returncode != 0
+    deleted = skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % ADMIN, ref)
+    assert deleted.returncode == 0, deleted.stderr
+    gone = requests.get(URL + "/v2/%s/manifests/sha-0a1b2c3" % repo, timeout=10)
+    assert gone.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "creds, status",
+    [(None, 401), (PROMETHEUS, 200), (CI, 403), (ADMIN, 403)],
+    ids=["anonymous", "scraper", "ci", "admin-not-implied"],
+)
+def test_metrics_access_follows_the_policy(creds, status):
+    response = requests.get(URL + "/metrics", auth=creds, timeout=10)
+    assert response.status_code == status

@@ -18,6 +18,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.oci_client import 
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
     RegistryClient,
     RegistryHTTPError,
+    client_from_params,
 )
 
 API_KEY_PATH = "/zot/auth/apikey"
@@ -176,7 +177,7 @@ class ZotApi:
         return [parse_api_key(entry) for entry in entries]
 
     def create_api_key(self, label, scopes, expiration_date):
-        """Create a key; ``expiration_date`` is RFC 3339 text, or None for a key that never expires."""
+        """Create a key; ``expiration_date`` is RFC 3339 text, None for one that never expires."""
         body = {
             "label": label,
             "scopes": list(scopes or []),
@@ -220,16 +221,8 @@ def zot_api_from_params(params):
     """A ZotApi for module params: basic ``username``/``password``, or the ``session`` cookie
     (then ``username`` only names the identity; the cookie is what authenticates)."""
     session = params.get("session")
-    client = RegistryClient(
-        params["url"],
-        username=None if session else params["username"],
-        password=None if session else params.get("password"),
-        validate_certs=params.get("validate_certs", True),
-        ca_path=params.get("ca_path"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        timeout=params.get("timeout") or 30,
-        headers=SESSION_CLIENT_HEADER if session else None,
-        cookies={SESSION_COOKIE: session} if session else None,
-    )
+    client = client_from_params(dict(params, username=None, password=None) if session else params)
+    if session:
+        client.headers.update(SESSION_CLIENT_HEADER)
+        client.cookies[SESSION_COOKIE] = session
     return ZotApi(client, identity=params["username"])

@@ -6,6 +6,9 @@ from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle 
     ApiKeyError,
     ensure_api_key,
 )
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    registry_argument_spec,
+)
 from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
     ZotApiError,
     zot_api_from_params,
@@ -200,24 +203,23 @@ reason:
 """
 
 
+def argument_spec():
+    spec = registry_argument_spec()
+    spec["username"]["required"] = True
+    spec.update(
+        session=dict(type="str", no_log=True),
+        label=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        expiration=dict(type="raw"),
+        scopes=dict(type="list", elements="str", default=[]),
+        rotate_before_days=dict(type="int", default=14),
+    )
+    return spec
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True),
-            username=dict(type="str", required=True),
-            password=dict(type="str", no_log=True),
-            session=dict(type="str", no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            client_cert=dict(type="path"),
-            client_key=dict(type="path", no_log=False),
-            timeout=dict(type="int", default=30),
-            label=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            expiration=dict(type="raw"),
-            scopes=dict(type="list", elements="str", default=[]),
-            rotate_before_days=dict(type="int", default=14),
-        ),
+        argument_spec=argument_spec(),
         required_one_of=[("password", "session")],
         mutually_exclusive=[("password", "session")],
         supports_check_mode=True,

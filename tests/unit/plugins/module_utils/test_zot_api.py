@@ -15,6 +15,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
     format_rfc3339,
     parse_api_key,
     parse_rfc3339,
+    zot_api_from_params,
 )
 
 OWNER = ("alice", "alice-password")
@@ -89,14 +90,12 @@ def _base(server):
 
 
 def basic_api(server):
-    return ZotApi(RegistryClient(_base(server), *OWNER), identity="alice")
+    return zot_api_from_params({"url": _base(server), "username": OWNER[0], "password": OWNER[1]})
 
 
 def session_api(server):
-    client = RegistryClient(
-        _base(server), headers={"X-ZOT-API-CLIENT": "zot-ui"}, cookies={"session": "c00kie"}
-    )
-    return ZotApi(client, identity="alice@example.org")
+    params = {"url": _base(server), "username": "alice@example.org", "session": "c00kie"}
+    return zot_api_from_params(params)
 
 
 def test_list_reads_zero_time_as_never_and_keeps_nanosecond_timestamps(server):

@@ -72,9 +72,7 @@ def synthetic_image(payload):
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "config": {"mediaType": OCI_CONFIG, "digest": digest_of(config), "size": len(config)},
-            "layers": [
-                {"mediaType": OCI_LAYER_GZIP, "digest": digest_of(layer), "size": len(layer)}
-            ],
+            "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest_of(layer), "size": len(layer)}],
         },
         sort_keys=True,
     ).encode("utf-8")
@@ -145,9 +143,7 @@ class OCIClient:
         )
 
     def delete_manifest(self, repository, digest):
-        return self.http.request(
-            "DELETE", "/v2/%s/manifests/%s" % (repository, digest), expected=202
-        )
+        return self.http.request("DELETE", "/v2/%s/manifests/%s" % (repository, digest), expected=202)
 
     def blob_exists(self, repository, digest):
         resp = self.http.request(
@@ -160,9 +156,7 @@ class OCIClient:
 
     def get_blob(self, repository, digest):
         """Download a blob and check it against its digest."""
-        resp = self.http.request(
-            "GET", "/v2/%s/blobs/%s" % (repository, digest), follow_redirects=True
-        )
+        resp = self.http.request("GET", "/v2/%s/blobs/%s" % (repository, digest), follow_redirects=True)
         if not verify_digest(resp.body, digest):
             raise RegistryHTTPError(
                 "blob %s of %s does not match its digest" % (digest, repository),
@@ -174,9 +168,7 @@ class OCIClient:
     def upload_blob(self, repository, data):
         """Monolithic upload (POST then PUT ?digest=); returns the blob's digest."""
         digest = digest_of(data)
-        start = self.http.request(
-            "POST", "/v2/%s/blobs/uploads/" % repository, data=b"", expected=202
-        )
+        start = self.http.request("POST", "/v2/%s/blobs/uploads/" % repository, data=b"", expected=202)
         location = start.headers.get("location")
         if not location:
             raise RegistryHTTPError(
@@ -198,9 +190,7 @@ class OCIClient:
         Returns {"digest", "manifest"}. ``payload`` defaults to random bytes, so the layer is
         new to the registry and the push really uploads blobs.
         """
-        config, layer, manifest = synthetic_image(
-            payload if payload is not None else os.urandom(16).hex()
-        )
+        config, layer, manifest = synthetic_image(payload if payload is not None else os.urandom(16).hex())
         self.upload_blob(repository, config)
         self.upload_blob(repository, layer)
         self.put_manifest(repository, tag, manifest)

@@ -10,7 +10,7 @@ import json
 import socket
 import ssl
 import urllib.error
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ansible.module_utils.urls import open_url
@@ -115,7 +115,7 @@ def _set_cookies(raw_headers):
     for line in raw_headers.get_all("Set-Cookie") or []:
         try:
             jar.load(line)
-        except Exception:  # a malformed cookie must not break the exchange
+        except CookieError:  # a malformed cookie must not break the exchange
             continue
     return {name: morsel.value for name, morsel in jar.items()}
 
@@ -202,9 +202,7 @@ class RegistryClient:
             final_url = url
         except (urllib.error.URLError, socket.timeout, ssl.SSLError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise RegistryHTTPError(
-                "%s %s failed: %s" % (method, url, reason), status=None, url=url
-            ) from exc
+            raise RegistryHTTPError("%s %s failed: %s" % (method, url, reason), status=None, url=url) from exc
         self.cookies.update(_set_cookies(raw_headers))
         return Response(status, _lower_headers(raw_headers), body, final_url)
 
@@ -274,14 +272,11 @@ class RegistryClient:
         if expected is None:
             ok = 200 <= resp.status < 300
         else:
-            ok = resp.status in (
-                expected if isinstance(expected, (list, tuple, set)) else [expected]
-            )
+            ok = resp.status in (expected if isinstance(expected, (list, tuple, set)) else [expected])
         if not ok:
             snippet = resp.body[:_BODY_SNIPPET].decode("utf-8", "replace").strip()
             raise RegistryHTTPError(
-                "%s %s returned HTTP %s%s"
-                % (method, url, resp.status, ": " + snippet if snippet else ""),
+                "%s %s returned HTTP %s%s" % (method, url, resp.status, ": " + snippet if snippet else ""),
                 status=resp.status,
                 url=url,
                 body=resp.body,

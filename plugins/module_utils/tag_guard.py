@@ -28,7 +28,8 @@ def compile_patterns(patterns, field="protected_tags"):
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
-            raise ValueError("%s[%d] %r is not a valid regex: %s" % (field, index, pattern, exc))
+            message = "%s[%d] %r is not a valid regex: %s" % (field, index, pattern, exc)
+            raise ValueError(message) from exc
     return compiled
 
 

@@ -52,9 +52,7 @@ class ScriptedHTTP:
             if route_method == method and path.startswith(prefix):
                 resp = Response(status, resp_headers, body, "http://reg" + path)
                 allowed = expected if isinstance(expected, (list, tuple)) else [expected]
-                if (expected is None and status >= 300) or (
-                    expected is not None and status not in allowed
-                ):
+                if (expected is None and status >= 300) or (expected is not None and status not in allowed):
                     raise RegistryHTTPError("HTTP %s" % status, status=status, url=path)
                 return resp
         raise AssertionError("unexpected request %s %s" % (method, path))
@@ -155,9 +153,7 @@ def test_manifest_exists_maps_404_to_false():
 
 def test_pull_of_an_index_fetches_the_first_platform_and_checks_blobs():
     config, layer, manifest = synthetic_image("x")
-    index = json.dumps(
-        {"mediaType": OCI_INDEX, "manifests": [{"digest": digest_of(manifest)}]}
-    ).encode()
+    index = json.dumps({"mediaType": OCI_INDEX, "manifests": [{"digest": digest_of(manifest)}]}).encode()
     http = ScriptedHTTP(
         [
             ("GET", "/v2/m/manifests/" + digest_of(manifest), (200, {}, manifest)),

@@ -99,13 +99,9 @@ def plan_api_key(keys, label, state, now, rotate_before_days):
         return KeyPlan(create=True, reason="no key with this label")
     valid = [key for key in labelled if key.is_valid(now)]
     if not valid:
-        return KeyPlan(
-            create=True, reason="every key with this label has expired", revoke=tuple(labelled)
-        )
+        return KeyPlan(create=True, reason="every key with this label has expired", revoke=tuple(labelled))
     newest = valid[0]
-    if newest.expires_at is not None and newest.expires_at <= now + timedelta(
-        days=rotate_before_days
-    ):
+    if newest.expires_at is not None and newest.expires_at <= now + timedelta(days=rotate_before_days):
         return KeyPlan(
             create=True,
             reason="key %s expires %s, within rotate_before_days (%d)"

@@ -186,9 +186,7 @@ class ZotApi:
         payload = self._call("POST", body=body, expected=201).json()
         secret = payload.get("apiKey") if isinstance(payload, dict) else None
         if not secret or not secret.startswith(API_KEY_PREFIX):
-            raise ZotApiError(
-                "POST %s: answer carries no %s... key" % (API_KEY_PATH, API_KEY_PREFIX)
-            )
+            raise ZotApiError("POST %s: answer carries no %s... key" % (API_KEY_PATH, API_KEY_PREFIX))
         return CreatedApiKey(key=parse_api_key(payload), secret=secret)
 
     def revoke_api_key(self, uuid):

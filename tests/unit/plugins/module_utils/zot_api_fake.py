@@ -38,9 +38,7 @@ class FakeZotApi:
         self.calls.append(("create", label, tuple(scopes or ()), expiration_date))
         expires_at = None
         if expiration_date:
-            expires_at = datetime.strptime(expiration_date, "%Y-%m-%dT%H:%M:%SZ").replace(
-                tzinfo=timezone.utc
-            )
+            expires_at = datetime.strptime(expiration_date, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         new = ApiKey("new-%d" % len(self.calls), label, NOW, expires_at)
         self.keys.append(new)
         return CreatedApiKey(key=new, secret="zak_" + "0" * 32)

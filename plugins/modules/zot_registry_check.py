@@ -1,0 +1,290 @@
+#!/usr/bin/python
+"""Ansible module: prove a running registry behaves as its access policy says."""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
+    CHECK_NAMES,
+    run_checklist,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    registry_argument_spec,
+)
+
+DOCUMENTATION = r"""
+module: zot_registry_check
+short_description: Verify a live zot registry against its access policy
+description:
+  - Runs a checklist of behavioural probes against a running registry and compares each
+    answer with what the access policy O(access_control) says zot must answer. Expected
+    outcomes are computed by the collection's policy engine (the same one behind
+    M(zotops.registry.zot_access_policy)) from the very value the zot role renders into
+    C(config.json), so a registry whose configuration drifted from that value fails.
+  - "The checks, in order: C(health) (C(/livez) and C(/readyz) answer 200); C(tls) (the
+    certificate verifies, https only); C(mtls) (the client certificate is accepted, only with
+    O(client_cert)); C(anonymous_push) (an anonymous blob upload); C(pusher_push) (the pusher
+    pushes a new tag, blobs and manifest); C(anonymous_catalog); C(anonymous_pull) (of a tag
+    the admin seeded); C(pusher_overwrite) (the pusher PUTs another manifest to the seeded
+    tag); C(pusher_digest_overwrite) (the pusher PUTs a manifest by digest with
+    C(?tag=<seeded>&tag=<new>)); C(pusher_delete); C(admin_delete); C(pull_through) (each
+    O(pull_through) image pulled anonymously); C(metrics_anonymous) and C(metrics_scraper);
+    C(fail_delay) (a bad password is answered no sooner than O(fail_delay) seconds)."
+  - Both overwrite checks also read the seeded tag before and after the attempt; a refused
+    overwrite that still moved the tag fails.
+  - The checklist writes only throwaway tags named C(zotops-check-<random>-*) in
+    O(repository) and deletes every manifest it created as the admin at the end; existing
+    tags are never touched. Anything it could not delete is returned in RV(leftovers).
+  - The task fails when any check fails. Checks that cannot run for lack of an option (for
+    example no O(metrics)) are reported as C(skipped).
+  - Probes use HTTP basic authentication (passwords or zot API keys). The client
+    certificate is presented only by the C(mtls) check, so the anonymous probes really are
+    anonymous.
+version_added: "0.1.0"
+author:
+  - zotops maintainers
+extends_documentation_fragment:
+  - zotops.registry.registry
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: partial
+    details:
+      - In check mode only the checks that change nothing on the registry run (C(health),
+        C(tls), C(mtls), C(anonymous_catalog), C(metrics_anonymous), C(metrics_scraper),
+        C(fail_delay)); the others are returned with status C(skipped). C(pull_through) is
+        skipped too because a pull through zot fills its cache.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  username:
+    description:
+      - Admin identity when O(admin) is not given, so that O(username) and O(password) set
+        once with C(module_defaults) for the C(group/zotops.registry.zot) action group work
+        here too.
+  password:
+    description:
+      - Password or API key of O(username).
+  access_control:
+    description:
+      - The access policy the registry must enforce, shaped like zot's
+        C(http.accessControl) (the zot role's C(zot_access_control)).
+    type: dict
+    required: true
+  pusher:
+    description:
+      - The CI identity whose rights are probed (push a new tag, overwrite, delete).
+      - Without it the pusher checks fail, unless O(checks) leaves them out.
+    type: dict
+    suboptions:
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password or API key (C(zak_...)).
+        type: str
+        required: true
+      groups:
+        description:
+          - Groups the registry gives this identity besides the C(accessControl.groups)
+            entries that list it (LDAP groups, or the groups an API key inherited).
+        type: list
+        elements: str
+        default: []
+  admin:
+    description:
+      - Identity that seeds the throwaway tag, is expected to delete it, and cleans up.
+      - Defaults to O(username) and O(password).
+    type: dict
+    suboptions:
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password or API key.
+        type: str
+        required: true
+      groups:
+        description: Groups beyond those C(accessControl.groups) gives it.
+        type: list
+        elements: str
+        default: []
+  repository:
+    description:
+      - Repository the write checks use. The default is covered by the collection's default
+        policy (C(**)), which lets the CI group create there.
+    type: str
+    default: zotops/registry-check
+  pull_through:
+    description:
+      - Upstream images to pull through the registry's on-demand sync, named by their path on
+        the registry, for example repository C(docker.io/library/alpine) and tag C(3.20).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      repository:
+        description: Repository path on the registry, upstream prefix included.
+        type: str
+        required: true
+      tag:
+        description: Tag to pull.
+        type: str
+        default: latest
+  metrics:
+    description:
+      - Prometheus endpoint to probe. Omit it to skip the metrics checks.
+      - Expected access follows C(access_control.metrics) (C(anonymousPolicy), C(users)).
+    type: dict
+    suboptions:
+      path:
+        description: Metrics path.
+        type: str
+        default: /metrics
+      username:
+        description: Scraper identity. Without it only the anonymous probe runs.
+        type: str
+      password:
+        description: Password or API key of the scraper.
+        type: str
+  fail_delay:
+    description:
+      - zot's C(http.auth.failDelay) in seconds. When set (above 0), a request with a wrong
+        password must take at least that long to be refused (minus a quarter second for
+        clock granularity). Omit it to skip the check.
+    type: int
+  checks:
+    description:
+      - Run only these checks. Default is all of them.
+    type: list
+    elements: str
+    choices: [health, tls, mtls, anonymous_push, pusher_push, anonymous_catalog,
+              anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_delete,
+              admin_delete, pull_through, metrics_anonymous, metrics_scraper, fail_delay]
+"""
+
+EXAMPLES = r"""
+- name: Prove the registry enforces the policy it was deployed with
+  zotops.registry.zot_registry_check:
+    url: https://zot.example.com
+    ca_path: /etc/zot/tls/ca.pem
+    access_control: "{{ zot_access_control }}"
+    pusher:
+      username: ci
+      password: "{{ vault_ci_api_key }}"
+    admin:
+      username: admin
+      password: "{{ vault_zot_admin_password }}"
+    pull_through:
+      - repository: docker.io/library/alpine
+        tag: "3.20"
+    metrics:
+      username: prometheus
+      password: "{{ vault_prometheus_password }}"
+    fail_delay: "{{ zot_auth_fail_delay }}"
+
+- name: Read-only probes only (the same task in check mode runs these anyway)
+  zotops.registry.zot_registry_check:
+    url: http://127.0.0.1:5000
+    access_control: "{{ zot_access_control }}"
+    checks: [health, anonymous_catalog, metrics_anonymous]
+"""
+
+RETURN = r"""
+checks:
+  description:
+    - One entry per probe. C(status) is C(passed), C(failed) or C(skipped); C(passed) is
+      true, false, or null when skipped. C(expected) states the policy's answer and why.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: pusher_overwrite
+      target: zotops/registry-check:zotops-check-1a2b3c4d-seed
+      status: passed
+      passed: true
+      expected: 'refused with HTTP 403: glob "**" applies and does not grant update;
+        adminPolicy does not either'
+      observed: "refused with HTTP 403; ... tag unchanged"
+failed_checks:
+  description: C(name) and C(target) of every failed check.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: pusher_delete, target: "zotops/registry-check@sha256:..."}]
+leftovers:
+  description: Throwaway images the clean-up could not delete, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+"""
+
+
+def main():
+    account = dict(
+        username=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        groups=dict(type="list", elements="str", default=[]),
+    )
+    argument_spec = registry_argument_spec()
+    argument_spec.update(
+        access_control=dict(type="dict", required=True),
+        pusher=dict(type="dict", options=account),
+        admin=dict(type="dict", options=account),
+        repository=dict(type="str", default="zotops/registry-check"),
+        pull_through=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                repository=dict(type="str", required=True),
+                tag=dict(type="str", default="latest"),
+            ),
+        ),
+        metrics=dict(
+            type="dict",
+            options=dict(
+                path=dict(type="str", default="/metrics"),
+                username=dict(type="str"),
+                password=dict(type="str", no_log=True),
+            ),
+        ),
+        fail_delay=dict(type="int"),
+        checks=dict(type="list", elements="str", choices=list(CHECK_NAMES)),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_together=[("username", "password")],
+    )
+    options = dict(module.params)
+    if not options["admin"] and options["username"]:
+        options["admin"] = {
+            "username": options["username"],
+            "password": options["password"],
+            "groups": [],
+        }
+    try:
+        checks, leftovers = run_checklist(options, check_mode=module.check_mode)
+    except ValueError as exc:  # the policy engine names the offending field
+        module.fail_json(msg=str(exc))
+    failed = [{"name": c["name"], "target": c["target"]} for c in checks if c["status"] == "failed"]
+    result = dict(
+        changed=bool(leftovers),
+        checks=checks,
+        failed_checks=failed,
+        leftovers=leftovers,
+    )
+    for item in leftovers:
+        module.warn("could not delete throwaway image %s: %s" % (item["image"], item["error"]))
+    if failed:
+        names = ", ".join(sorted({"%s (%s)" % (f["name"], f["target"]) for f in failed}))
+        module.fail_json(msg="registry checks failed: %s" % names, **result)
+    module.exit_json(msg="%d checks passed" % sum(c["passed"] is True for c in checks), **result)
+
+
+if __name__ == "__main__":
+    main()

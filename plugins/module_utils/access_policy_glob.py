@@ -264,7 +264,7 @@ class CompiledGlob:
 
     def step(self, states: frozenset, char: str) -> frozenset:
         moved = set()
-        for alt, position, inside in states:
+        for alt, position, _inside in states:
             tokens = self.alternatives[alt]
             if position >= len(tokens):
                 continue

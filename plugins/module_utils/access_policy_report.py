@@ -38,9 +38,10 @@ def build_report(
     require: list[dict] | None = None,
     fail_on_warnings: bool = False,
 ) -> dict:
-    """The plugin's result dict (without `changed`): errors, warnings, decisions, violations,
-    summary, failed and msg. Decisions, violations and the summary are only computed for a
-    policy without errors, since zot would refuse (or misread) one with errors."""
+    """The plugin's result dict (without `changed`): errors, warnings (also as
+    policy_warnings), decisions, violations, summary, failed and msg. Decisions, violations
+    and the summary are only computed for a policy without errors, since zot would refuse
+    (or misread) one with errors."""
     methods = set(auth_methods) if auth_methods is not None else None
     metrics_enabled = None
     if config is not None:
@@ -48,9 +49,7 @@ def build_report(
             methods = auth_methods_from_config(config)
         extensions = config.get("extensions") or {}
         # zot turns a present metrics block on unless it says enable: false.
-        metrics_enabled = "metrics" in extensions and bool(
-            (extensions["metrics"] or {}).get("enable", True)
-        )
+        metrics_enabled = "metrics" in extensions and bool((extensions["metrics"] or {}).get("enable", True))
     errors, warnings = validate_access_control(
         access_control,
         auth_methods=methods,
@@ -60,6 +59,9 @@ def build_report(
     report = {
         "errors": errors,
         "warnings": warnings,
+        # Ansible consumes `warnings` (it prints them and drops an empty list from the
+        # registered result), so the same list is also returned under a key of our own.
+        "policy_warnings": warnings,
         "decisions": [],
         "violations": [],
         "summary": [],
@@ -78,9 +80,7 @@ def build_report(
         problems += report["warnings"]
     report["failed"] = bool(problems)
     if problems:
-        report["msg"] = f"access policy check failed ({len(problems)}):\n" + "\n".join(
-            problems
-        )
+        report["msg"] = f"access policy check failed ({len(problems)}):\n" + "\n".join(problems)
     else:
         report["msg"] = (
             f"access policy valid ({len(report['warnings'])} warning(s), "

@@ -57,10 +57,7 @@ ARGUMENT_SPEC = {
 
 def _without_unset(items: list[dict]) -> list[dict]:
     # The argument spec fills absent suboptions with None; the engine wants them absent.
-    return [
-        {key: value for key, value in item.items() if value is not None}
-        for item in items
-    ]
+    return [{key: value for key, value in item.items() if value is not None} for item in items]
 
 
 class ActionModule(ActionBase):
@@ -108,9 +105,7 @@ class ActionModule(ActionBase):
             task_vars=task_vars,
         )
         if slurped.get("failed"):
-            raise ValueError(
-                f"path: cannot read {path}: {slurped.get('msg', 'slurp failed')}"
-            )
+            raise ValueError(f"path: cannot read {path}: {slurped.get('msg', 'slurp failed')}")
         try:
             return json.loads(base64.b64decode(slurped["content"]))
         except ValueError as exc:

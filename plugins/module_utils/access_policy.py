@@ -65,9 +65,7 @@ OTHER_USER = "(any other authenticated user)"
 def parse_who(who, where: str) -> dict:
     """Check a `who` value and return it normalised: {anonymous, user, groups, oidc}."""
     if not isinstance(who, dict):
-        raise ValueError(
-            f'{where}: must be {{"anonymous": true}} or {{"user": NAME, ...}}'
-        )
+        raise ValueError(f'{where}: must be {{"anonymous": true}} or {{"user": NAME, ...}}')
     unknown = sorted(set(who) - {"anonymous", "user", "groups", "oidc"})
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
@@ -76,9 +74,7 @@ def parse_who(who, where: str) -> dict:
     if anonymous and user:
         raise ValueError(f"{where}: anonymous and user are mutually exclusive")
     if not anonymous and (not isinstance(user, str) or not user):
-        raise ValueError(
-            f'{where}: needs "user" (a non-empty name) or "anonymous": true'
-        )
+        raise ValueError(f'{where}: needs "user" (a non-empty name) or "anonymous": true')
     groups = who.get("groups") or []
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ValueError(f"{where}.groups: must be a list of group names")
@@ -125,9 +121,7 @@ def normalise(access_control: dict | None) -> dict:
     access_control = dict(access_control or {})
     for key in ("repositories", "groups"):
         if isinstance(access_control.get(key), dict):
-            access_control[key] = {
-                name.lower(): v for name, v in access_control[key].items()
-            }
+            access_control[key] = {name.lower(): v for name, v in access_control[key].items()}
     return access_control
 
 
@@ -139,9 +133,7 @@ def _byte_length(text: str) -> int:
 def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str]]:
     """The glob zot applies to `repo`, and any other glob of the same length that also matches
     (zot would then pick one of them at random)."""
-    matching = [
-        p for p in (access_control.get("repositories") or {}) if glob_matches(p, repo)
-    ]
+    matching = [p for p in (access_control.get("repositories") or {}) if glob_matches(p, repo)]
     # An empty pattern never wins: zot only replaces its "" start value with a longer one.
     matching = [p for p in matching if p]
     if not matching:
@@ -155,21 +147,15 @@ def _conditions(policy: dict) -> list[str]:
     return [c.get("expression", "") for c in (policy.get("conditions") or [])]
 
 
-def _grants(
-    policy_group: dict, who: dict, groups: list[str], action: str
-) -> list[tuple]:
+def _grants(policy_group: dict, who: dict, groups: list[str], action: str) -> list[tuple]:
     """(source, conditions) of every entry of one glob that grants `action`, in zot's order."""
     grants = []
     policies = policy_group.get("policies") or []
     for policy in policies:
-        if who["user"] in (policy.get("users") or []) and action in (
-            policy.get("actions") or []
-        ):
+        if who["user"] in (policy.get("users") or []) and action in (policy.get("actions") or []):
             grants.append(("user", _conditions(policy)))
     for policy in policies:
-        if action in (policy.get("actions") or []) and any(
-            g in groups for g in policy.get("groups") or []
-        ):
+        if action in (policy.get("actions") or []) and any(g in groups for g in policy.get("groups") or []):
             grants.append(("group", _conditions(policy)))
     if action in (policy_group.get("defaultPolicy") or []) and not who["anonymous"]:
         grants.append(("defaultPolicy", []))
@@ -178,9 +164,7 @@ def _grants(
     return grants
 
 
-def _admin_grants(
-    access_control: dict, who: dict, groups: list[str], action: str
-) -> list:
+def _admin_grants(access_control: dict, who: dict, groups: list[str], action: str) -> list:
     admin = access_control.get("adminPolicy") or {}
     is_admin = who["user"] in (admin.get("users") or []) or any(
         g in groups for g in admin.get("groups") or []
@@ -211,9 +195,7 @@ def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
 
     grants = []
     if pattern is not None:
-        grants = _grants(
-            access_control["repositories"][pattern] or {}, who, groups, action
-        )
+        grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
     unconditional = [g for g in grants if not g[1]]
@@ -229,13 +211,9 @@ def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
         if conditions:
             reason += " if a CEL condition holds: " + " | ".join(conditions)
     elif pattern is None:
-        reason = (
-            f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
-        )
+        reason = f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
     else:
-        reason = (
-            f"{where} applies and does not grant {action}; adminPolicy does not either"
-        )
+        reason = f"{where} applies and does not grant {action}; adminPolicy does not either"
     return {
         "allowed": allowed,
         "status": status,
@@ -262,9 +240,7 @@ def _as_list(query: dict, single: str, plural: str, where: str, default=None) ->
         values = list(default)
     else:
         raise ValueError(f"{where}: {single} (or {plural}) is required")
-    if not isinstance(values, list) or not all(
-        isinstance(v, str) and v for v in values
-    ):
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
         raise ValueError(f"{where}.{plural}: must be a list of non-empty strings")
     return values
 
@@ -272,9 +248,7 @@ def _as_list(query: dict, single: str, plural: str, where: str, default=None) ->
 def _check_actions(actions: list[str], where: str) -> None:
     for action in actions:
         if action not in KNOWN_ACTIONS:
-            raise ValueError(
-                f'{where}: unknown action "{action}" (allowed: {", ".join(KNOWN_ACTIONS)})'
-            )
+            raise ValueError(f'{where}: unknown action "{action}" (allowed: {", ".join(KNOWN_ACTIONS)})')
 
 
 def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
@@ -313,9 +287,7 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
     for index, requirement in enumerate(requirements or []):
         where = f"require[{index}]"
         if not isinstance(requirement, dict):
-            raise ValueError(
-                f"{where}: must be a dict with who, repos, can and/or cannot"
-            )
+            raise ValueError(f"{where}: must be a dict with who, repos, can and/or cannot")
         unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot"})
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
@@ -352,13 +324,9 @@ def _violation(where, who, repo, action, expected, decision) -> str | None:
         return None
     if expected:
         return (
-            f'{where}: {subject} {verb} {action} "{repo}", but zot answers '
-            f"{decision['status']} ({context})"
+            f'{where}: {subject} {verb} {action} "{repo}", but zot answers {decision["status"]} ({context})'
         )
-    return (
-        f'{where}: {subject} {verb} {action} "{repo}", but {decision["granted_by"]} '
-        f"allows it ({context})"
-    )
+    return f'{where}: {subject} {verb} {action} "{repo}", but {decision["granted_by"]} allows it ({context})'
 
 
 # --------------------------------------------------------------------------- summary
@@ -462,9 +430,7 @@ def _policy_lists(access_control: dict):
     Yields (path_parts, actions, also_granted, kind) where kind is policy, defaultPolicy,
     anonymousPolicy or adminPolicy.
     """
-    for pattern, policy_group in sorted(
-        (access_control.get("repositories") or {}).items()
-    ):
+    for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
         policy_group = policy_group or {}
         default = list(policy_group.get("defaultPolicy") or [])
         for index, policy in enumerate(policy_group.get("policies") or []):
@@ -492,9 +458,7 @@ def _policy_lists(access_control: dict):
         )
 
 
-def _prerequisite_errors(
-    path: str, actions: list[str], also_granted: list[str]
-) -> list[str]:
+def _prerequisite_errors(path: str, actions: list[str], also_granted: list[str]) -> list[str]:
     held = set(actions) | set(also_granted)
     needs = {
         "update": ("read", "create"),
@@ -527,23 +491,14 @@ def _only_anonymous(access_control: dict) -> bool:
         policy_group = policy_group or {}
         if policy_group.get("defaultPolicy"):
             return False
-        if any(
-            p.get("actions") or p.get("users")
-            for p in policy_group.get("policies") or []
-        ):
+        if any(p.get("actions") or p.get("users") for p in policy_group.get("policies") or []):
             return False
         anonymous = anonymous or bool(policy_group.get("anonymousPolicy"))
     if anonymous:
         return True
-    metrics_only = not access_control.get("repositories") and not access_control.get(
-        "groups"
-    )
+    metrics_only = not access_control.get("repositories") and not access_control.get("groups")
     metrics = access_control.get("metrics") or {}
-    return (
-        metrics_only
-        and not admin.get("groups")
-        and "read" in (metrics.get("anonymousPolicy") or [])
-    )
+    return metrics_only and not admin.get("groups") and "read" in (metrics.get("anonymousPolicy") or [])
 
 
 def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
@@ -582,18 +537,13 @@ def _glob_messages(access_control: dict) -> list[str]:
     for pattern in patterns:
         path = json_path("repositories", pattern)
         if not pattern:
-            errors.append(
-                f"{path}: an empty glob never applies (zot wants a longer match)"
-            )
+            errors.append(f"{path}: an empty glob never applies (zot wants a longer match)")
         elif not is_valid_glob(pattern):
             errors.append(
-                f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); "
-                "zot refuses to start"
+                f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); zot refuses to start"
             )
         elif pattern.startswith("/"):
-            errors.append(
-                f'{path}: a leading "/" never matches (repository names have none)'
-            )
+            errors.append(f'{path}: a leading "/" never matches (repository names have none)')
         else:
             valid.append(pattern)
     lowered = sorted({p.lower() for p in valid})
@@ -616,18 +566,12 @@ def _group_reference_messages(access_control: dict) -> tuple[list[str], list[str
     # The names zot holds after loading.
     defined_lower = {name.lower() for name in (access_control.get("groups") or {})}
     references = []
-    for pattern, policy_group in sorted(
-        (access_control.get("repositories") or {}).items()
-    ):
+    for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
         for index, policy in enumerate((policy_group or {}).get("policies") or []):
             for position, group in enumerate(policy.get("groups") or []):
-                path = json_path(
-                    "repositories", pattern, "policies", index, "groups", position
-                )
+                path = json_path("repositories", pattern, "policies", index, "groups", position)
                 references.append((path, group))
-    for position, group in enumerate(
-        (access_control.get("adminPolicy") or {}).get("groups") or []
-    ):
+    for position, group in enumerate((access_control.get("adminPolicy") or {}).get("groups") or []):
         references.append((json_path("adminPolicy", "groups", position), group))
     for path, group in references:
         if group in defined_lower:
@@ -720,9 +664,7 @@ def validate_access_control(
     errors += group_errors
     warnings += group_warnings
 
-    for pattern, policy_group in sorted(
-        (access_control.get("repositories") or {}).items()
-    ):
+    for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
         for index, policy in enumerate((policy_group or {}).get("policies") or []):
             if policy.get("conditions"):
                 warnings.append(
@@ -738,11 +680,7 @@ def validate_access_control(
                             f'"{user}" is not a local (htpasswd) user'
                         )
 
-    if (
-        auth_methods is not None
-        and not auth_methods
-        and not _only_anonymous(access_control)
-    ):
+    if auth_methods is not None and not auth_methods and not _only_anonymous(access_control):
         errors.append(
             "accessControl: grants authenticated access but no authentication method is "
             "enabled (htpasswd, ldap, openid, apikey, bearer or mTLS); zot verify refuses it"

@@ -188,11 +188,7 @@ def _tokenize(pattern: str) -> list[tuple]:
                     index = after
                     continue
                 if pattern[after] == SEPARATOR:
-                    if (
-                        after + 1 >= length
-                        and tokens
-                        and tokens[-1] == (_LITERAL, SEPARATOR)
-                    ):
+                    if after + 1 >= length and tokens and tokens[-1] == (_LITERAL, SEPARATOR):
                         tokens.insert(len(tokens) - 1, (_MAY_END,))
                     tokens.append((_SEGMENTS,))
                     index = after + 1
@@ -253,9 +249,7 @@ class CompiledGlob:
             if kind in (_STAR, _SEGMENTS, _REST):
                 following.append((alt, position + 1, False))
             elif kind == _MAY_END:
-                following.extend(
-                    [(alt, position + 1, False), (alt, len(tokens), False)]
-                )
+                following.extend([(alt, position + 1, False), (alt, len(tokens), False)])
             for state in following:
                 if state not in seen:
                     seen.add(state)
@@ -286,10 +280,7 @@ class CompiledGlob:
         return self._closure(moved)
 
     def accepts(self, states: frozenset) -> bool:
-        return any(
-            position >= len(self.alternatives[alt]) and not inside
-            for alt, position, inside in states
-        )
+        return any(position >= len(self.alternatives[alt]) and not inside for alt, position, inside in states)
 
     def matches(self, name: str) -> bool:
         states = self.initial()

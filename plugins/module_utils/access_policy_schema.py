@@ -90,14 +90,10 @@ def schema_errors(access_control) -> list[str]:
     try:
         import jsonschema
     except ImportError as exc:  # pragma: no cover - the controller venv pins jsonschema
-        return [
-            f"accessControl: cannot validate the structure, jsonschema is missing ({exc})"
-        ]
+        return [f"accessControl: cannot validate the structure, jsonschema is missing ({exc})"]
     validator = jsonschema.Draft202012Validator(ACCESS_CONTROL_SCHEMA)
     messages = []
-    for error in sorted(
-        validator.iter_errors(access_control), key=lambda e: list(e.path)
-    ):
+    for error in sorted(validator.iter_errors(access_control), key=lambda e: list(e.path)):
         messages.append(f"{json_path(*error.path)}: {_describe(error)}")
     return messages
 

@@ -195,7 +195,15 @@ errors:
     - 'accessControl.repositories["ci/**"].policies[0].actions[1]: unknown action "push"
       (allowed: read, create, update, delete); zot silently ignores it'
 warnings:
-  description: Every warning, each starting with the JSON path of the field concerned.
+  description:
+    - Every warning, each starting with the JSON path of the field concerned.
+    - Ansible prints these as task warnings and leaves an empty list out of the registered
+      result; use RV(policy_warnings) in conditions.
+  returned: when there are warnings
+  type: list
+  elements: str
+policy_warnings:
+  description: The same list as RV(warnings), always present in the registered result.
   returned: always
   type: list
   elements: str

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+"""Ansible module: ensure an Authentik OAuth2/OpenID Connect provider."""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+    blank_secrets,
+    object_diff,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_oauth2_provider import (
+    MANAGED_FIELDS,
+    SECRET_FIELDS,
+    ensure_provider,
+)
+
+DOCUMENTATION = r"""
+module: authentik_oauth2_provider
+short_description: Ensure an OAuth2/OpenID Connect provider exists in Authentik
+description:
+  - Finds the provider by O(name) and creates it, or updates only the fields that differ
+    from the options given. Fields the module has no option for are left alone.
+  - Redirect URIs are sent in the format the server speaks; a list of objects since
+    Authentik 2024.10, one URL per line before.
+version_added: "0.1.0"
+author:
+  - zotops maintainers
+extends_documentation_fragment:
+  - zotops.registry.authentik
+options:
+  name:
+    description: Provider name; unique in Authentik and used to find the provider.
+    type: str
+    required: true
+  client_id:
+    description: OAuth2 client ID the relying party (zot) presents.
+    type: str
+    required: true
+  client_secret:
+    description:
+      - OAuth2 client secret. Compared with the server's value on every run and reset
+        when it differs. Never shown in output or diffs.
+      - When omitted, Authentik generates one and the module does not manage it.
+    type: str
+  client_type:
+    description: C(confidential) clients authenticate with the secret; C(public) use PKCE.
+    type: str
+    choices: [confidential, public]
+    default: confidential
+  redirect_uris:
+    description:
+      - Allowed redirect URIs.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      url:
+        description: The URI, or a regular expression when O(redirect_uris[].matching_mode=regex).
+        type: str
+        required: true
+      matching_mode:
+        description: How Authentik compares the URI (Authentik 2024.10 and later for C(regex)).
+        type: str
+        choices: [strict, regex]
+        default: strict
+      type:
+        description: C(authorization) or C(logout) (only servers that know redirect URI types).
+        type: str
+        choices: [authorization, logout]
+  authorization_flow:
+    description: Slug of the flow that authorizes the client.
+    type: str
+    default: default-provider-authorization-implicit-consent
+  invalidation_flow:
+    description: Slug of the flow that ends the session (ignored before Authentik 2024.10).
+    type: str
+    default: default-provider-invalidation-flow
+  signing_key:
+    description:
+      - Name of the certificate-key pair that signs ID tokens (RS256). Without it Authentik
+        signs with the client secret (HS256), which OpenID libraries such as zot's reject.
+    type: str
+    default: authentik Self-signed Certificate
+  scope_mappings:
+    description:
+      - Scope mappings to attach. A short name such as C(email) means Authentik's managed
+        mapping C(goauthentik.io/providers/oauth2/scope-email); a value with a C(/) is used as
+        the managed key as is.
+      - The C(groups) claim comes from the C(profile) mapping; Authentik has no groups scope.
+    type: list
+    elements: str
+    default: [openid, email, profile]
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Register zot as an OpenID client
+  zotops.registry.authentik_oauth2_provider:
+    url: https://auth.example.com
+    token: "{{ vault_authentik_token }}"
+    name: zot
+    client_id: zot
+    client_secret: "{{ vault_zot_oidc_client_secret }}"
+    redirect_uris:
+      - url: https://zot.example.com/zot/auth/callback/oidc
+  no_log: true
+"""
+
+RETURN = r"""
+provider:
+  description: The provider after the run (predicted in check mode), client secret blanked.
+  returned: always
+  type: dict
+  sample:
+    pk: 7
+    name: zot
+    client_id: zot
+    client_secret: "********"
+    redirect_uris: [{matching_mode: strict, url: "https://zot.example.com/zot/auth/callback/oidc"}]
+"""
+
+
+def main():
+    argument_spec = authentik_argument_spec()
+    argument_spec.update(
+        name=dict(type="str", required=True),
+        client_id=dict(type="str", required=True),
+        client_secret=dict(type="str", no_log=True),
+        client_type=dict(type="str", choices=["confidential", "public"], default="confidential"),
+        redirect_uris=dict(
+            type="list",
+            elements="dict",
+            required=True,
+            options=dict(
+                url=dict(type="str", required=True),
+                matching_mode=dict(type="str", choices=["strict", "regex"], default="strict"),
+                type=dict(type="str", choices=["authorization", "logout"]),
+            ),
+        ),
+        authorization_flow=dict(
+            type="str", default="default-provider-authorization-implicit-consent"
+        ),
+        invalidation_flow=dict(type="str", default="default-provider-invalidation-flow"),
+        signing_key=dict(type="str", default="authentik Self-signed Certificate"),
+        scope_mappings=dict(type="list", elements="str", default=["openid", "email", "profile"]),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        api = AuthentikAPI.from_module(module)
+        changed, before, after = ensure_provider(api, module.params, module.check_mode)
+    except AuthentikError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(
+        changed=changed,
+        provider=blank_secrets(after, set(SECRET_FIELDS)),
+        diff=object_diff(before, after, MANAGED_FIELDS, SECRET_FIELDS),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""The authentik_* modules and the authentik_client role through ansible-playbook.
+
+They run against tests/authentik_double (a contract-checked double of Authentik's API on
+127.0.0.1, see its docstring); the double rejects any request body Authentik's own request
+models would reject, so a passing run means the modules sent well-formed requests.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+DOUBLE = os.path.join(REPO_ROOT, "tests", "authentik_double", "authentik_double.py")
+API_TOKEN = "authentik-api-token-4f1c2b"
+CLIENT_SECRET = "zot-client-secret-8d77e0a1"
+ZOT_URL = "https://zot.example.test"
+CALLBACK = ZOT_URL + "/zot/auth/callback/oidc"
+
+
+class Authentik:
+    """A running double and a requests session to inspect or change its state."""
+
+    def __init__(self, url):
+        self.url = url
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = "Bearer " + API_TOKEN
+
+    def get(self, path, **params):
+        resp = self.http.get(self.url + "/api/v3" + path, params=params)
+        resp.raise_for_status()
+        return resp.json()
+
+    def one(self, path, **params):
+        results = self.get(path, **params)["results"]
+        assert len(results) <= 1
+        return results[0] if results else None
+
+    def patch(self, path, body):
+        resp = self.http.patch(self.url + "/api/v3" + path, json=body)
+        assert resp.status_code == 200, resp.text
+
+
+@pytest.fixture
+def start_authentik(tmp_path):
+    """Start a double imitating a given Authentik release; stopped by process id."""
+    procs = []
+
+    def start(version="2026.8.5"):
+        port_file = tmp_path / ("port-%d" % len(procs))
+        proc = subprocess.Popen(
+            [sys.executable, DOUBLE, "--token", API_TOKEN, "--version", version]
+            + ["--port-file", str(port_file)],
+            stdout=subprocess.DEVNULL,
+        )
+        procs.append(proc)
+        for _ in range(600):  # importing authentik-client's models takes a few seconds
+            if port_file.exists() and port_file.read_text():
+                return Authentik("http://127.0.0.1:" + port_file.read_text())
+            assert proc.poll() is None, "the Authentik double exited"
+            time.sleep(0.1)
+        raise AssertionError("the Authentik double did not start")
+
+    yield start
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def run_playbook(tmp_path, plays, check=False, expect_ok=True):
+    """Run ``plays`` with -v --diff; return (facts dumped by the play, stdout, recap)."""
+    (tmp_path / "play.yml").write_text(json.dumps(plays))
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "--diff", "play.yml"]
+    command += ["-e", "ansible_python_interpreter=" + sys.executable]
+    command += ["--check"] if check else []
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
+    proc = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    output = proc.stdout + proc.stderr
+    if expect_ok:
+        assert proc.returncode == 0, output
+    recap = re.search(
+        r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output
+    )
+    dumped = tmp_path / "facts.json"
+    facts = json.loads(dumped.read_text()) if dumped.exists() else {}
+    dumped.unlink(missing_ok=True)
+    return facts, output, {"changed": int(recap.group(2)), "failed": int(recap.group(3))}
+
+
+def role_play(tmp_path, url):
+    """Apply the role, then dump the facts it publishes (secret dump under no_log)."""
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {
+                "authentik_client_url": url,
+                "authentik_client_token": API_TOKEN,
+                "zot_oidc_client_secret": CLIENT_SECRET,
+                "zot_external_url": ZOT_URL,
+            },
+            "roles": ["zotops.registry.authentik_client"],
+            "post_tasks": [
+                {
+                    "ansible.builtin.copy": {
+                        "content": "{{ {'issuer': zot_oidc_issuer,"
+                        " 'ci_token': authentik_client_ci_token | default('')} | to_json }}",
+                        "dest": str(tmp_path / "facts.json"),
+                    },
+                    "check_mode": False,
+                    "no_log": True,
+                    "changed_when": False,
+                }
+            ],
+        }
+    ]
+
+
+def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_authentik):
+    authentik = start_authentik()
+    play = role_play(tmp_path, authentik.url)
+
+    # Check mode on a fresh Authentik predicts changes and creates nothing.
+    _, _, recap = run_playbook(tmp_path, play, check=True)
+    assert recap["changed"] > 0
+    assert authentik.one("/providers/oauth2/", name="zot") is None
+    assert authentik.one("/core/users/", username="zot-ci") is None
+
+    facts, output, recap = run_playbook(tmp_path, play)
+    assert recap["changed"] > 0
+    assert facts["issuer"] == authentik.url + "/application/o/zot/"
+    provider = authentik.one("/providers/oauth2/", name="zot")
+    assert provider["client_id"] == "zot" and provider["client_secret"] == CLIENT_SECRET
+    assert provider["client_type"] == "confidential"
+    assert [(u["matching_mode"], u["url"]) for u in provider["redirect_uris"]] == [
+        ("strict", CALLBACK)
+    ]
+    scopes = {
+        authentik.one("/propertymappings/provider/scope/", managed=m)["pk"]
+        for m in (
+            "goauthentik.io/providers/oauth2/scope-openid",
+            "goauthentik.io/providers/oauth2/scope-email",
+            "goauthentik.io/providers/oauth2/scope-profile",
+        )
+    }
+    assert set(provider["property_mappings"]) == scopes
+    key = authentik.one("/crypto/certificatekeypairs/", name="authentik Self-signed Certificate")
+    assert provider["signing_key"] == key["pk"]
+    app = authentik.one("/core/applications/", slug="zot")
+    assert app["provider"] == provider["pk"]
+    group = authentik.one("/core/groups/", name="artifact-workloads")
+    ci_user = authentik.one("/core/users/", username="zot-ci")
+    assert ci_user["type"] == "service_account" and group["pk"] in ci_user["groups"]
+    # The CI token was published once, and no secret reached the output.
+    assert len(facts["ci_token"]) > 20
+    for secret in (CLIENT_SECRET, API_TOKEN, facts["ci_token"]):
+        assert secret not in output
+
+    # A second run changes nothing; the service account keeps its token, none is re-published.
+    facts, _, recap = run_playbook(tmp_path, play)
+    assert recap["changed"] == 0
+    assert facts["ci_token"] == ""
+
+    # Drift made behind Ansible's back: check mode reports it and leaves it alone...
+    authentik.patch(
+        "/providers/oauth2/%s/" % provider["pk"],
+        {
+            "client_secret": "someone-else-set-this",
+            "redirect_uris": [{"matching_mode": "regex", "url": "https://.*"}],
+        },
+    )
+    _, output, recap = run_playbook(tmp_path, play, check=True)
+    assert recap["changed"] == 1
+    assert (
+        authentik.one("/providers/oauth2/", name="zot")["client_secret"] == "someone-else-set-this"
+    )
+    # ...and a real run puts it back, with both secrets blanked in the diff.
+    _, output, recap = run_playbook(tmp_path, play)
+    assert recap["changed"] == 1
+    provider = authentik.one("/providers/oauth2/", name="zot")
+    assert provider["client_secret"] == CLIENT_SECRET
+    assert [u["url"] for u in provider["redirect_uris"]] == [CALLBACK]
+    assert "******** (changed)" in output
+    for secret in (CLIENT_SECRET, "someone-else-set-this", API_TOKEN):
+        assert secret not in output
+
+
+def test_role_speaks_the_pre_2024_10_redirect_uri_format(tmp_path, start_authentik):
+    authentik = start_authentik(version="2024.8.4")
+    play = role_play(tmp_path, authentik.url)
+    _, _, recap = run_playbook(tmp_path, play)
+    assert recap["changed"] > 0
+    provider = authentik.one("/providers/oauth2/", name="zot")
+    assert provider["redirect_uris"] == CALLBACK
+    assert "invalidation_flow" not in provider
+    _, _, recap = run_playbook(tmp_path, play)
+    assert recap["changed"] == 0
+
+
+def module_play(url, module, args, token=API_TOKEN):
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "zotops.registry." + module: dict({"url": url, "token": token}, **args),
+                    "register": "result",
+                    "ignore_errors": True,
+                },
+                {"ansible.builtin.debug": {"var": "result.msg"}},
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "module, args, token, message",
+    [
+        (
+            "authentik_oauth2_provider",
+            {
+                "name": "zot",
+                "client_id": "zot",
+                "redirect_uris": [{"url": CALLBACK}],
+                "authorization_flow": "no-such-flow",
+            },
+            API_TOKEN,
+            "no authorization flow found at /flows/instances/?slug=no-such-flow",
+        ),
+        (
+            "authentik_oauth2_provider",
+            {
+                "name": "zot",
+                "client_id": "x" * 256,
+                "redirect_uris": [{"url": CALLBACK}],
+            },
+            API_TOKEN,
+            "POST /providers/oauth2/ failed (HTTP 400): client_id:",
+        ),
+        (
+            "authentik_application",
+            {"slug": "zot", "name": "zot", "provider": "missing"},
+            API_TOKEN,
+            "provider: no OAuth2 provider named 'missing'",
+        ),
+        (
+            "authentik_application",
+            {"slug": "not a slug", "name": "zot"},
+            API_TOKEN,
+            "failed (HTTP 400): slug: Enter a valid slug",
+        ),
+        (
+            "authentik_group_member",
+            {"group": "artifact-workloads", "username": "zot-ci"},
+            API_TOKEN,
+            "group: 'artifact-workloads' does not exist in Authentik",
+        ),
+        (
+            "authentik_group",
+            {"name": "ci"},
+            "wrong-token",
+            "Authentik refused the token (HTTP 403)",
+        ),
+    ],
+)
+def test_module_errors_name_the_offending_field(
+    tmp_path, start_authentik, module, args, token, message
+):
+    authentik = start_authentik()
+    _, output, recap = run_playbook(tmp_path, module_play(authentik.url, module, args, token))
+    assert recap["failed"] == 0  # ignore_errors: the failure is in the registered result
+    assert message in output
+
+
+def test_too_old_authentik_is_refused_with_its_version(tmp_path, start_authentik):
+    authentik = start_authentik(version="2024.6.3")
+    args = {"name": "zot", "client_id": "zot", "redirect_uris": [{"url": CALLBACK}]}
+    _, output, _ = run_playbook(
+        tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args)
+    )
+    assert "Authentik 2024.6.3 is older than 2024.8" in output

@@ -21,10 +21,12 @@ Covered:
   expiry), failDelay on every authn/authz failure; authz exactly as authz.go (longest glob,
   default/anonymous/admin policies, groups, create/update for manifest writes, catalog
   filtering) including a subset of CEL for policy conditions;
+- UI-style sessions: basic auth with "X-ZOT-API-CLIENT: zot-ui" sets the `session` cookie
+  (2 h), which then authenticates requests carrying that header;
 - health endpoints, Prometheus metrics with zot's access rules, on-demand sync.
 
 Not covered: LDAP binds (config only), OpenID login (config is verified; the login flow
-answers 501), bearer tokens, mTLS identities, sessions/UI, search/CVE, scrub, GC and
+answers 501), bearer tokens, mTLS identities, the web UI, search/CVE, scrub, GC and
 retention, dedupe across repositories, cluster mode, referrers beyond a simple listing,
 YAML configs, config hot reload.
 """
@@ -33,6 +35,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import http.cookies
 import http.server
 import json
 import os
@@ -1313,17 +1316,24 @@ class HTPasswd:
 class UserStore:
     """Per-user groups and API keys, persisted as JSON under the storage root."""
 
-    def __init__(self, root):
+    def __init__(self, root, persist_sessions=False):
         self.path = os.path.join(root, STATE_DIR, "users.json")
         self._lock = threading.Lock()
         self._data = {}
+        # UI sessions survive a restart only with fixed session keys (sessionKeysFile).
+        self.persist_sessions = persist_sessions
+        self._sessions = {}
         with contextlib.suppress(OSError, ValueError):
             with open(self.path, encoding="utf-8") as handle:
                 self._data = json.load(handle)
+        if persist_sessions:
+            self._sessions = {k: tuple(v) for k, v in self._data.pop(SESSIONS_KEY, {}).items()}
+        self._data.pop(SESSIONS_KEY, None)
 
     def _save(self):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        atomic_write(self.path, json.dumps(self._data, indent=1).encode())
+        data = dict(self._data, **({SESSIONS_KEY: self._sessions} if self.persist_sessions else {}))
+        atomic_write(self.path, json.dumps(data, indent=1).encode())
 
     def _user(self, username):
         return self._data.setdefault(username, {"groups": [], "apiKeys": {}})
@@ -1365,6 +1375,19 @@ class UserStore:
                     return username, user["apiKeys"][hashed]
         return None, None
 
+    def new_session(self, username, lifetime):
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._sessions[token] = (username, time.time() + lifetime)
+            if self.persist_sessions:
+                self._save()
+        return token
+
+    def session_user(self, token):
+        with self._lock:
+            username, expiry = self._sessions.get(token or "", (None, 0))
+        return username if username is not None and time.time() < expiry else None
+
     def touch_key(self, username, hashed):
         with self._lock:
             key = self._data.get(username, {}).get("apiKeys", {}).get(hashed)
@@ -1374,6 +1397,8 @@ class UserStore:
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+SESSIONS_KEY = "\u0000sessions"  # cannot collide with a username
+SESSION_LIFETIME = 2 * 3600
 
 
 def rfc3339(moment):
@@ -2015,7 +2040,7 @@ class Registry:
         self.fail_delay = self.auth.get("faildelay") or 0
         root = dig(conf, "storage", "rootdirectory", default="")
         self.storage = Storage(root, dig(conf, "http", "compat", default=[]))
-        self.users = UserStore(root)
+        self.users = UserStore(root, persist_sessions=bool(self.auth.get("sessionkeysfile")))
         path = dig(self.auth, "htpasswd", "path")
         self.htpasswd = HTPasswd(path) if path else None
         self.basic_enabled = basic_authn_enabled(self.auth)
@@ -2049,6 +2074,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _handle(self):
         self.status = 500
+        self.extra_headers = {}
         self.body_consumed = False
         self.username = ""
         parsed = urllib.parse.urlsplit(self.path)
@@ -2122,7 +2148,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send(self, status, body=b"", headers=None, content_type=None):
         self.status = status
         self.send_response(status)
-        for key, value in (headers or {}).items():
+        for key, value in list((headers or {}).items()) + list(self.extra_headers.items()):
             for item in value if isinstance(value, list) else [value]:
                 self.send_header(key, item)
         if content_type:
@@ -2192,7 +2218,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self._authorization_empty() and app.basic_enabled:
             return self.basic_authn()
         if self.headers.get(SESSION_HEADER[0]) == SESSION_HEADER[1]:
-            # Sessions are not implemented; an unknown session falls back like zot does.
+            identity = self.session_authn()
+            if identity is not None:
+                return identity
+            # An invalid session still passes where anonymous access is allowed.
             return Identity() if allow_anonymous or is_mgmt or metrics_anonymous else None
         if not app.basic_enabled and not mtls_enabled(app.conf):
             return Identity()
@@ -2209,6 +2238,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Identity()
         return None
 
+    def start_session(self, username):
+        """saveUserLoggedSession: the session cookie plus the UI's "user" cookie."""
+        token = self.app.users.new_session(username, SESSION_LIFETIME)
+        secure = "; Secure" if self.app.auth.get("securesession") else ""
+        self.extra_headers.setdefault("Set-Cookie", []).extend(
+            [
+                f"session={token}; Path=/; Max-Age={SESSION_LIFETIME}; HttpOnly{secure}",
+                f"user={username}; Path=/; Max-Age={SESSION_LIFETIME}{secure}",
+            ]
+        )
+
+    def session_authn(self):
+        cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+        username = self.app.users.session_user(cookies["session"].value if "session" in cookies else "")
+        if username is None:
+            self.extra_headers.setdefault("Set-Cookie", []).append(
+                "session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly"
+            )
+            return None
+        self.username = username
+        return Identity(username, self.app.users.groups(username))
+
     def basic_authn(self):
         app = self.app
         scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
@@ -2224,6 +2275,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             groups = app.access.user_groups(username) if app.access else []
             app.users.set_groups(username, groups)  # what API keys of this user inherit
             self.username = username
+            if self.headers.get(SESSION_HEADER[0]) == SESSION_HEADER[1]:
+                self.start_session(username)
             return Identity(username, groups)
         if app.apikey_enabled:
             if not password.startswith(API_KEY_PREFIX):

@@ -1,0 +1,215 @@
+"""zotops.registry.zot_registry_check through ansible-playbook against registries on loopback.
+
+The registry is real zot or the zot double (env ZOT_BINARY, see conftest.py). The same policy
+value is rendered into the registry's config and handed to the check, as the role does; a
+registry started from a DIFFERENT policy must make the check fail, naming the check.
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
+from tests.zot_double import harness
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+USERS = {"ci": "ci-password-0123", "admin": "admin-password-0123", "prometheus": "prom-pw-0123"}
+FAIL_DELAY = 1
+
+# The collection's default three-tier policy (roles/zot/defaults/main.yml) with its groups.
+POLICY = {
+    "groups": {"artifact-workloads": {"users": ["ci"]}, "artifact-admins": {"users": ["admin"]}},
+    "repositories": {
+        "**": {
+            "anonymousPolicy": ["read"],
+            "defaultPolicy": ["read"],
+            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
+        }
+    },
+    "adminPolicy": {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]},
+    "metrics": {"users": ["prometheus"]},
+}
+
+
+def registry_config(access_control, upstream_url=None):
+    extensions = {"metrics": {"enable": True, "prometheus": {"path": "/metrics"}}}
+    if upstream_url:
+        extensions["sync"] = {
+            "enable": True,
+            "registries": [
+                {
+                    "urls": [upstream_url],
+                    "onDemand": True,
+                    "tlsVerify": False,
+                    "content": [{"prefix": "**", "destination": "/upstream"}],
+                }
+            ],
+        }
+    return {
+        "http": {
+            "auth": {"htpasswd": {"path": "htpasswd"}, "failDelay": FAIL_DELAY},
+            "accessControl": access_control,
+        },
+        "log": {"level": "info"},
+        "extensions": extensions,
+    }
+
+
+@pytest.fixture
+def start(tmp_path, start_registry, htpasswd_line):
+    """Start a registry enforcing `access_control`, optionally syncing from an upstream."""
+    htpasswd = "".join(htpasswd_line(user, pw) + "\n" for user, pw in USERS.items())
+
+    def start_with(access_control, upstream_url=None):
+        config = registry_config(access_control, upstream_url)
+        return start_registry(tmp_path, config, {"htpasswd": htpasswd})
+
+    return start_with
+
+
+def check_args(url, **overrides):
+    args = {
+        "url": url,
+        "access_control": POLICY,
+        "pusher": {"username": "ci", "password": USERS["ci"]},
+        "admin": {"username": "admin", "password": USERS["admin"]},
+        "metrics": {"username": "prometheus", "password": USERS["prometheus"]},
+        "fail_delay": FAIL_DELAY,
+    }
+    args.update(overrides)
+    return args
+
+
+def run_task(tmp_path, module, args, check=False):
+    """Run one task with ansible-playbook; return its registered result and the stdout."""
+    out = tmp_path / "result.json"
+    playbook = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {"zotops.registry." + module: args, "register": "outcome", "ignore_errors": True},
+                {
+                    "ansible.builtin.copy": {"content": "{{ outcome | to_json }}", "dest": str(out)},
+                    "check_mode": False,
+                    "no_log": True,
+                },
+            ],
+        }
+    ]
+    (tmp_path / "play.yml").write_text(json.dumps(playbook))
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "play.yml"]
+    command += ["-e", "ansible_python_interpreter=" + sys.executable]
+    command += ["--check"] if check else []
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text()), proc.stdout
+
+
+def statuses(result):
+    return {(check["name"], check["target"]): check["status"] for check in result["checks"]}
+
+
+def tags_of(url, repository):
+    return OCIClient(RegistryClient(url)).list_tags(repository)
+
+
+@pytest.mark.skipif(not harness.docker_registry_binary(), reason="needs Debian's docker-registry")
+def test_correct_deployment_passes_every_check(tmp_path, start):
+    upstream = harness.start_docker_registry(tmp_path)
+    try:
+        OCIClient(RegistryClient(upstream.url)).push_image("library/base", "1.0", payload="upstream")
+        registry = start(POLICY, upstream_url=upstream.url)
+        args = check_args(registry.url, pull_through=[{"repository": "upstream/library/base", "tag": "1.0"}])
+        result, stdout = run_task(tmp_path, "zot_registry_check", args)
+    finally:
+        upstream.stop()
+
+    assert not result.get("failed"), json.dumps(result["checks"], indent=1)
+    assert result["failed_checks"] == [] and result["leftovers"] == []
+    ran = {name for (name, _), status in statuses(result).items() if status == "passed"}
+    skipped = {name for (name, _), status in statuses(result).items() if status == "skipped"}
+    assert skipped == {"tls", "mtls"}  # plain http, no client certificate
+    assert ran == {
+        "health",
+        "anonymous_push",
+        "pusher_push",
+        "anonymous_catalog",
+        "anonymous_pull",
+        "pusher_overwrite",
+        "pusher_digest_overwrite",
+        "pusher_delete",
+        "admin_delete",
+        "pull_through",
+        "metrics_anonymous",
+        "metrics_scraper",
+        "fail_delay",
+    }
+    # Only throwaway tags were written, and they are gone again.
+    assert tags_of(registry.url, "zotops/registry-check") == []
+    assert "upstream/library/base" in OCIClient(RegistryClient(registry.url)).catalog()
+    for secret in USERS.values():
+        assert secret not in stdout
+
+
+def test_registry_that_lets_ci_update_fails_the_overwrite_checks(tmp_path, start):
+    drifted = copy.deepcopy(POLICY)
+    drifted["repositories"]["**"]["policies"][0]["actions"].append("update")
+    registry = start(drifted)
+    existing = OCIClient(RegistryClient(registry.url, "admin", USERS["admin"]))
+    existing.push_image("zotops/registry-check", "v1.0.0", payload="release")
+
+    result, _ = run_task(tmp_path, "zot_registry_check", check_args(registry.url))
+
+    assert result["failed"] is True
+    failed = {check["name"] for check in result["checks"] if check["status"] == "failed"}
+    assert failed == {"pusher_overwrite", "pusher_digest_overwrite"}
+    assert "pusher_overwrite" in result["msg"] and "pusher_digest_overwrite" in result["msg"]
+    overwrite = next(c for c in result["checks"] if c["name"] == "pusher_overwrite")
+    assert overwrite["expected"].startswith("refused with HTTP 403")
+    assert overwrite["observed"].startswith("allowed with HTTP 201") and "moved" in overwrite["observed"]
+    # The existing tag was never touched; the throwaway ones were cleaned up.
+    assert tags_of(registry.url, "zotops/registry-check") == ["v1.0.0"]
+    assert result["leftovers"] == []
+
+
+def test_metrics_open_to_anonymous_is_a_finding(tmp_path, start):
+    drifted = copy.deepcopy(POLICY)
+    drifted["metrics"]["anonymousPolicy"] = ["read"]
+    registry = start(drifted)
+
+    result, _ = run_task(
+        tmp_path, "zot_registry_check", check_args(registry.url, checks=["metrics_anonymous"])
+    )
+
+    assert result["failed"] is True
+    assert result["failed_checks"] == [{"name": "metrics_anonymous", "target": "/metrics"}]
+
+
+def test_check_mode_writes_nothing(tmp_path, start):
+    registry = start(POLICY)
+
+    result, _ = run_task(tmp_path, "zot_registry_check", check_args(registry.url), check=True)
+
+    assert not result.get("failed"), json.dumps(result["checks"], indent=1)
+    by_name = {}
+    for check in result["checks"]:
+        by_name.setdefault(check["status"], set()).add(check["name"])
+    assert by_name["passed"] == {
+        "health",
+        "anonymous_catalog",
+        "metrics_anonymous",
+        "metrics_scraper",
+        "fail_delay",
+    }
+    assert "pusher_push" in by_name["skipped"] and "admin_delete" in by_name["skipped"]
+    assert OCIClient(RegistryClient(registry.url)).catalog() == []

@@ -11,10 +11,16 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 
 import pytest
+
+from tests.zot_double.harness import docker_registry_binary, start_docker_registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOK = """\
@@ -49,9 +55,7 @@ def run_role(tmp_path, role_vars, *extra_args, env=None):
         ANSIBLE_NOCOLOR="1",
         **(env or {}),
     )
-    return subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
-    )
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
 
 
 def recap(process):
@@ -182,9 +186,7 @@ def test_minikube_mode_with_a_stopped_node_only_writes_the_start_files(tmp_path,
 
 
 def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, minikube):
-    role_vars = minikube_vars(
-        tmp_path, containerd_mirror_auth={"username": "ci-bot", "api_key": SECRET_KEY}
-    )
+    role_vars = minikube_vars(tmp_path, containerd_mirror_auth={"username": "ci-bot", "api_key": SECRET_KEY})
 
     result = run_role(tmp_path, role_vars, "--diff", env=minikube["env"])
 
@@ -199,3 +201,301 @@ def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, m
     start_file = tmp_path / "mk" / ".minikube" / "files/etc/containerd/certs.d/docker.io/hosts.toml"
     assert start_file.stat().st_mode & 0o777 == 0o600
     assert start_file.read_bytes() == in_node.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# host mode, against a real containerd pulling through the zot double
+# ---------------------------------------------------------------------------------------
+
+IMAGE = "docker.io/library/payload:1.0"
+# The test's own containerd, CRI plugin included (it is what reads config_path).
+CONTAINERD_CONFIG = """\
+# containerd for the containerd_mirror tests
+version = 2
+root = "{root}"
+state = "{state}"
+
+[grpc]
+  address = "{socket}"  # short path: unix sockets are limited to 108 bytes
+"""
+
+
+class Containerd:
+    """A containerd process with its own root, state and socket, and a `ctr` for it."""
+
+    def __init__(self, tmp_path):
+        self.dir = tmp_path / "containerd"
+        self.dir.mkdir()
+        self.socket_dir = tempfile.mkdtemp(prefix="ctr-")
+        self.address = os.path.join(self.socket_dir, "containerd.sock")
+        self.config = self.dir / "config.toml"
+        self.config.write_text(
+            CONTAINERD_CONFIG.format(
+                root=self.dir / "root", state=self.socket_dir + "/state", socket=self.address
+            )
+        )
+        self.process = None
+        self.snapshotter = None
+
+    def start(self):
+        with open(self.dir / "containerd.log", "ab") as log:
+            self.process = subprocess.Popen(
+                ["containerd", "--config", str(self.config)], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 20
+        while self.ctr("version", check=False).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                return False
+            time.sleep(0.1)
+        plugins = self.ctr("plugins", "ls").stdout
+        overlay_ok = re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins)
+        self.snapshotter = "overlayfs" if overlay_ok else "native"
+        return True
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+    def log_text(self):
+        return (self.dir / "containerd.log").read_text(errors="replace")
+
+    def ctr(self, *args, check=True):
+        result = subprocess.run(
+            ["ctr", "--address", self.address, *args], capture_output=True, text=True, check=False
+        )
+        if check:
+            assert result.returncode == 0, f"ctr {args}: {result.stdout}{result.stderr}"
+        return result
+
+    def pull(self, hosts_dir, image=IMAGE):
+        return self.ctr(
+            "images", "pull", "--snapshotter", self.snapshotter, "--hosts-dir", str(hosts_dir), image
+        )
+
+    def forget(self, image=IMAGE):
+        """Remove the image and, through synchronous garbage collection, its content."""
+        self.ctr("images", "rm", "--sync", image)
+        assert self.ctr("content", "ls", "--quiet").stdout.strip() == ""
+
+
+@pytest.fixture
+def containerd(tmp_path):
+    if not (shutil.which("containerd") and shutil.which("ctr")):
+        pytest.skip("containerd and ctr are not installed")
+    if os.geteuid() != 0:
+        pytest.skip("containerd needs root to start")
+    instance = Containerd(tmp_path)
+    if not instance.start():
+        pytest.skip(f"containerd cannot start here:\n{instance.log_text()[-2000:]}")
+    # The role edits this config; the test restarts containerd on it to prove it still loads.
+    yield instance
+    instance.stop()
+    shutil.rmtree(instance.socket_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def upstream(tmp_path, make_oci_layout):
+    """Debian's docker-registry on loopback, seeded with library/payload:1.0 (docker.io's
+    stand-in: tests never reach the real docker.io)."""
+    if not docker_registry_binary():
+        pytest.skip("docker-registry (Debian package) is not installed")
+    registry = start_docker_registry(tmp_path)
+    make_oci_layout(tmp_path / "layout", "1.0", b"pulled through zot")
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--insecure-policy",
+            "--dest-tls-verify=false",
+            f"oci:{tmp_path / 'layout'}:1.0",
+            f"docker://{registry.host}/library/payload:1.0",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    yield registry
+    registry.stop()
+
+
+def shared_upstreams(upstream):
+    """The one upstream list both roles read (zot_sync_upstreams / containerd_mirror_upstreams)."""
+    return [{"name": "docker.io", "urls": [upstream.url], "prefix": "docker.io", "tls_verify": False}]
+
+
+def zot_sync(upstreams):
+    """zot's on-demand sync config for the shared list (what the zot role renders)."""
+    return {
+        "sync": {
+            "enable": True,
+            "registries": [
+                {
+                    "urls": item["urls"],
+                    "onDemand": True,
+                    "tlsVerify": item["tls_verify"],
+                    "content": [{"prefix": "**", "destination": "/" + item["prefix"]}],
+                }
+                for item in upstreams
+            ],
+        }
+    }
+
+
+def catalog(registry, auth=None):
+    request = urllib.request.Request(registry.url + "/v2/_catalog")
+    if auth:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request.add_header("Authorization", "Basic " + token)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["repositories"]
+
+
+def host_vars(tmp_path, registry, upstreams, config_file, **extra):
+    return {
+        "containerd_mirror_registry_url": registry.url,
+        "containerd_mirror_upstreams": upstreams,
+        "containerd_mirror_certs_dir": str(tmp_path / "certs.d"),
+        "containerd_mirror_config_file": str(config_file),
+        # There is no containerd service here; the test restarts its own containerd.
+        "containerd_mirror_restart": False,
+        **extra,
+    }
+
+
+@pytest.mark.integration
+def test_containerd_pulls_through_zot_and_keeps_pulling_without_the_upstream(
+    tmp_path, start_registry, upstream, containerd
+):
+    upstreams = shared_upstreams(upstream)
+    zot = start_registry(tmp_path, {"extensions": zot_sync(upstreams)})
+    original_config = containerd.config.read_text()
+    role_vars = host_vars(tmp_path, zot, upstreams, containerd.config)
+
+    first = run_role(tmp_path, role_vars, "--diff")
+    assert recap(first)["changed"] == 3  # directory, hosts.toml, config.toml
+
+    # config.toml: the old text untouched, config_path added, and containerd reads it so.
+    edited = containerd.config.read_text()
+    assert edited.startswith(original_config)
+    dump = subprocess.run(
+        ["containerd", "--config", str(containerd.config), "config", "dump"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f'config_path = "{tmp_path / "certs.d"}"' in dump
+    containerd.stop()
+    assert containerd.start(), "containerd does not start with the edited config"
+    assert f"Registry:{{ConfigPath:{tmp_path / 'certs.d'} " in containerd.log_text()
+
+    assert "docker.io/library/payload" not in catalog(zot)
+    containerd.pull(tmp_path / "certs.d")
+    assert "docker.io/library/payload" in catalog(zot)
+    assert (pathlib.Path(zot.root) / "docker.io" / "library" / "payload" / "index.json").exists()
+
+    # With the upstream gone, containerd's fallback server is dead: only zot's cache answers.
+    upstream.stop()
+    containerd.forget()
+    containerd.pull(tmp_path / "certs.d")
+
+    second = run_role(tmp_path, role_vars)
+    assert recap(second)["changed"] == 0
+
+
+@pytest.mark.integration
+def test_pulls_carry_the_api_key_and_the_key_never_shows(
+    tmp_path, start_registry, htpasswd_line, upstream, containerd
+):
+    upstreams = shared_upstreams(upstream)
+    config = {
+        "http": {
+            "auth": {"htpasswd": {"path": "{tmp}/htpasswd"}, "apikey": True},
+            "accessControl": {
+                "repositories": {"**": {"policies": [{"users": ["node"], "actions": ["read"]}]}}
+            },
+        },
+        "extensions": zot_sync(upstreams),
+    }
+    zot = start_registry(tmp_path, config, {"htpasswd": htpasswd_line("node", "node-pw-123") + "\n"})
+    request = urllib.request.Request(
+        zot.url + "/zot/auth/apikey",
+        data=json.dumps({"label": "containerd"}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(b"node:node-pw-123").decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        api_key = json.load(response)["apiKey"]
+    role_vars = host_vars(
+        tmp_path,
+        zot,
+        upstreams,
+        containerd.config,
+        containerd_mirror_auth={"username": "node", "api_key": api_key},
+    )
+
+    result = run_role(tmp_path, role_vars, "--diff")
+
+    assert recap(result)["failed"] == 0
+    header = base64.b64encode(f"node:{api_key}".encode()).decode()
+    assert api_key not in result.stdout + result.stderr
+    assert header not in result.stdout + result.stderr
+    hosts_file = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
+    assert hosts_file.stat().st_mode & 0o777 == 0o600
+    containerd.pull(tmp_path / "certs.d")
+    # Without the header zot answers 401 and containerd would fall back to the upstream.
+    assert "docker.io/library/payload" in catalog(zot, ("node", api_key))
+
+
+def test_check_mode_on_a_fresh_node_changes_nothing_and_shows_the_files(tmp_path):
+    role_vars = {
+        "containerd_mirror_registry_url": "http://zot.internal:5000",
+        "containerd_mirror_upstreams": [
+            {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io"}
+        ],
+        "containerd_mirror_certs_dir": str(tmp_path / "etc/containerd/certs.d"),
+        "containerd_mirror_config_file": str(tmp_path / "etc/containerd/config.toml"),
+        "containerd_mirror_restart": False,  # no service manager on this machine
+    }
+
+    result = run_role(tmp_path, role_vars, "--check", "--diff")
+
+    assert recap(result)["changed"] == 3
+    assert '[host."http://zot.internal:5000/v2/docker.io"]' in result.stdout
+    assert "config_path = " in result.stdout
+    assert not (tmp_path / "etc").exists()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"containerd_mirror_registry_url": "zot:5000"}, "containerd_mirror_registry_url must be"),
+        (
+            {"containerd_mirror_upstreams": [{"name": "docker.io", "urls": [], "prefix": "d"}]},
+            "containerd_mirror_upstreams[0] needs",
+        ),
+        (
+            {"containerd_mirror_auth": {"username": "node"}},
+            "containerd_mirror_auth needs username",
+        ),
+    ],
+)
+def test_bad_settings_fail_before_anything_is_written(tmp_path, bad, message):
+    role_vars = {
+        "containerd_mirror_registry_url": "http://zot.internal:5000",
+        "containerd_mirror_upstreams": [
+            {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io"}
+        ],
+        "containerd_mirror_certs_dir": str(tmp_path / "certs.d"),
+        "containerd_mirror_config_file": str(tmp_path / "config.toml"),
+        **bad,
+    }
+
+    result = run_role(tmp_path, role_vars)
+
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert not (tmp_path / "certs.d").exists()

@@ -139,9 +139,9 @@ def test_existing_table_without_the_key_gets_it_under_its_header_with_its_indent
     assert lines[1] == '[plugins."io.containerd.grpc.v1.cri".registry]  # the registry'
     assert lines[2] == f'  config_path = "{CERTS}"'
     assert "    # comment inside" in lines
-    assert tomllib.loads(edit.text)["plugins"]["io.containerd.grpc.v1.cri"]["registry"][
-        "headers"
-    ] == {"X-Team": ["a"]}
+    assert tomllib.loads(edit.text)["plugins"]["io.containerd.grpc.v1.cri"]["registry"]["headers"] == {
+        "X-Team": ["a"]
+    }
 
 
 def test_comments_and_formatting_are_preserved_byte_for_byte():

@@ -83,8 +83,7 @@ def test_refusal_names_the_file_and_the_key_and_leaves_the_file_alone(tmp_path, 
 def test_existing_other_config_path_is_replaced_only_when_asked(tmp_path, capsys):
     config = tmp_path / "config.toml"
     config.write_text(
-        'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
-        '  config_path = "/opt/hosts"\n'
+        'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/opt/hosts"\n'
     )
 
     code, refused = run_module(capsys, path=str(config), config_path=CERTS)

@@ -1,0 +1,155 @@
+"""The dex_client role through ansible-playbook (connection local, files under tmp_path).
+
+Dex itself cannot run on these machines; the role's schema check (mirroring Dex v2.45.1's
+config structs) is what stands between a bad config and Dex.
+"""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+SECRET = 'zot-dex-secret-"quoted"-5e1f'
+OTHER_SECRET = "grafana-inline-secret-77aa"
+CALLBACK = "https://zot.example.test/zot/auth/callback/oidc"
+
+EXISTING = {
+    "issuer": "https://dex.example.test/dex",
+    "storage": {"type": "sqlite3", "config": {"file": "/var/lib/dex/dex.db"}},
+    "web": {"http": "127.0.0.1:5556"},
+    "connectors": [
+        {"type": "github", "id": "github", "name": "GitHub", "config": {"clientID": "x"}}
+    ],
+    "staticClients": [
+        {
+            "id": "grafana",
+            "name": "Grafana",
+            "secret": OTHER_SECRET,
+            "redirectURIs": ["https://grafana.example.test/login/generic_oauth"],
+        }
+    ],
+}
+
+
+def run_role(tmp_path, role_vars, check=False, expect_ok=True):
+    """Apply dex_client with files under tmp_path; return (stdout, changed count)."""
+    all_vars = {
+        "dex_client_config_path": str(tmp_path / "config.yaml"),
+        "dex_client_env_file": str(tmp_path / "zot-client.env"),
+        "dex_client_systemd_dir": str(tmp_path / "systemd"),
+        "dex_client_restart": False,  # no systemd here
+        "zot_oidc_client_secret": SECRET,
+        "zot_external_url": "https://zot.example.test/",
+    }
+    all_vars.update(role_vars)
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": all_vars,
+            "roles": ["zotops.registry.dex_client"],
+            "post_tasks": [{"ansible.builtin.debug": {"var": "zot_oidc_issuer"}}],
+        }
+    ]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "--diff", "play.yml"]
+    command += ["-e", "ansible_python_interpreter=" + sys.executable]
+    command += ["--check"] if check else []
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
+    proc = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    output = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == expect_ok, output
+    changed = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", output)
+    return output, int(changed.group(1))
+
+
+def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_path):
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(EXISTING))
+
+    output, changed = run_role(tmp_path, {})
+    assert changed > 0
+    config = yaml.safe_load(config_file.read_text())
+    assert config["staticClients"][0] == EXISTING["staticClients"][0]
+    assert config["staticClients"][1] == {
+        "id": "zot",
+        "name": "zot registry",
+        "secretEnv": "ZOT_OIDC_CLIENT_SECRET",
+        "redirectURIs": [CALLBACK],
+    }
+    assert {k: v for k, v in config.items() if k != "staticClients"} == {
+        k: v for k, v in EXISTING.items() if k != "staticClients"
+    }
+    env_file = tmp_path / "zot-client.env"
+    assert env_file.read_text() == 'ZOT_OIDC_CLIENT_SECRET="zot-dex-secret-\\"quoted\\"-5e1f"\n'
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    dropin = tmp_path / "systemd" / "dex.service.d" / "zot-client.conf"
+    assert "EnvironmentFile=%s" % env_file in dropin.read_text()
+    assert SECRET not in config_file.read_text()
+    assert SECRET not in output and 'zot-dex-secret-\\"quoted' not in output
+    assert '"zot_oidc_issuer": "https://dex.example.test/dex"' in output
+
+    # Idempotent.
+    _, changed = run_role(tmp_path, {})
+    assert changed == 0
+
+    # Drift in zot's entry: check mode reports it without writing; a run corrects it.
+    drifted = yaml.safe_load(config_file.read_text())
+    drifted["staticClients"][1]["redirectURIs"] = ["https://evil.example.test/cb"]
+    config_file.write_text(yaml.safe_dump(drifted))
+    before = config_file.read_text()
+    _, changed = run_role(tmp_path, {}, check=True)
+    assert changed == 1 and config_file.read_text() == before
+    _, changed = run_role(tmp_path, {})
+    assert changed == 1
+    assert yaml.safe_load(config_file.read_text())["staticClients"][1]["redirectURIs"] == [CALLBACK]
+    assert OTHER_SECRET in config_file.read_text()  # the other client is untouched
+
+
+def test_managed_mode_writes_a_complete_valid_config(tmp_path):
+    role_vars = {"dex_client_mode": "managed", "dex_client_issuer": "https://dex.example.test"}
+    _, changed = run_role(tmp_path, role_vars)
+    assert changed > 0
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert config["issuer"] == "https://dex.example.test"
+    assert config["oauth2"] == {"skipApprovalScreen": True}
+    assert config["enablePasswordDB"] is False
+    assert [c["id"] for c in config["staticClients"]] == ["zot"]
+    assert "secret" not in config["staticClients"][0]
+    _, changed = run_role(tmp_path, role_vars)
+    assert changed == 0
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        (
+            {"staticClients": [{"id": "grafana", "secret": "s", "redirectUris": []}]},
+            "staticClients[0]: 'name' is a required property",
+        ),
+        ({"web": {"https": "0.0.0.0:5554"}}, "web: 'tlsCert' is a dependency of 'https'"),
+        (
+            {"staticPasswords": [{"email": "a@b", "hash": "$2a$10$" + "x" * 53}]},
+            "$: 'enablePasswordDB' is a required property",
+        ),
+    ],
+)
+def test_invalid_existing_config_is_refused_naming_the_field(tmp_path, broken, message):
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(dict(EXISTING, **broken)))
+    before = config_file.read_text()
+    output, _ = run_role(tmp_path, {}, expect_ok=False)
+    assert message in output
+    assert config_file.read_text() == before
+    assert not (tmp_path / "zot-client.env").exists()

@@ -63,7 +63,10 @@ OTHER_USER = "(any other authenticated user)"
 
 
 def parse_who(who, where: str) -> dict:
-    """Check a `who` value and return it normalised: {anonymous, user, groups, oidc}."""
+    """Check a `who` value and return it normalised: {anonymous, user, groups, oidc}.
+
+    `{"groups": [...]}` without a user stands for any authenticated member of those groups.
+    """
     if not isinstance(who, dict):
         raise ValueError(f'{where}: must be {{"anonymous": true}} or {{"user": NAME, ...}}')
     unknown = sorted(set(who) - {"anonymous", "user", "groups", "oidc"})
@@ -73,11 +76,14 @@ def parse_who(who, where: str) -> dict:
     user = who.get("user")
     if anonymous and user:
         raise ValueError(f"{where}: anonymous and user are mutually exclusive")
-    if not anonymous and (not isinstance(user, str) or not user):
-        raise ValueError(f'{where}: needs "user" (a non-empty name) or "anonymous": true')
     groups = who.get("groups") or []
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ValueError(f"{where}.groups: must be a list of group names")
+    if not anonymous and not user and groups:
+        # "Any member of these groups": a stand-in name no policy can list by user.
+        user = f"(a member of {', '.join(groups)})"
+    if not anonymous and (not isinstance(user, str) or not user):
+        raise ValueError(f'{where}: needs "user" (a non-empty name), "groups", or "anonymous": true')
     if anonymous and groups:
         raise ValueError(f"{where}: an anonymous caller has no groups")
     return {

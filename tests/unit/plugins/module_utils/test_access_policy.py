@@ -56,6 +56,27 @@ def test_update_is_separate_from_create():
     assert decision["status"] == 403
 
 
+def test_groups_only_who_is_any_member_of_those_groups():
+    decision = decide(POLICY, {"groups": ["ci"]}, "apps/web", "create")
+    assert decision["allowed"] and decision["granted_by"] == "group"
+    # Not a named user: user entries (alice) never apply to it.
+    assert not allowed({"groups": ["other"]}, "apps/web", "update")
+    assert (
+        check_requirements(
+            POLICY,
+            [
+                {
+                    "who": {"groups": ["ci"]},
+                    "repos": ["apps/web"],
+                    "can": ["read", "create"],
+                    "cannot": ["update"],
+                }
+            ],
+        )
+        == []
+    )
+
+
 def test_oidc_user_does_not_get_local_groups():
     assert not allowed({"user": "ci", "oidc": True}, "apps/web", "create")
     assert allowed({"user": "someone", "groups": ["ci"], "oidc": True}, "apps/web", "create")

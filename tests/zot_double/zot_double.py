@@ -1274,6 +1274,7 @@ class HTPasswd:
         self.path = path
         self._stamp = None
         self._users = {}
+        self._verified = set()
         self._lock = threading.Lock()
         self.reload()  # zot panics at start when the file cannot be read
 
@@ -1300,10 +1301,17 @@ class HTPasswd:
         if not hashed:
             return False
         if hashed.startswith(("$2a$", "$2b$", "$2y$")):
+            # bcrypt is slow by design; remember good pairs so clients' many requests stay fast.
+            memo = hashlib.sha256(f"{username}\0{password}\0{hashed}".encode()).digest()
+            if memo in self._verified:
+                return True
             try:
-                return bcrypt.checkpw(password.encode(), hashed.encode())
+                ok = bcrypt.checkpw(password.encode(), hashed.encode())
             except ValueError:
                 return False
+            if ok:
+                self._verified.add(memo)
+            return ok
         if hashed.startswith(("$5$", "$6$")):
             try:
                 import crypt  # deprecated in 3.11; SHA-crypt hashes need it

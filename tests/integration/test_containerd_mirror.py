@@ -185,6 +185,15 @@ def test_minikube_mode_with_a_stopped_node_only_writes_the_start_files(tmp_path,
     assert not minikube["node"].exists()
 
 
+def test_minikube_mode_without_minikube_fails_naming_the_command(tmp_path, minikube):
+    role_vars = minikube_vars(tmp_path, containerd_mirror_minikube_binary="/nonexistent/minikube")
+
+    result = run_role(tmp_path, role_vars, env=minikube["env"])
+
+    assert result.returncode != 0
+    assert "/nonexistent/minikube" in result.stdout
+
+
 def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, minikube):
     role_vars = minikube_vars(tmp_path, containerd_mirror_auth={"username": "ci-bot", "api_key": SECRET_KEY})
 

@@ -98,7 +98,7 @@ def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_pa
     assert "EnvironmentFile=%s" % env_file in dropin.read_text()
     assert SECRET not in config_file.read_text()
     assert SECRET not in output and 'zot-dex-secret-\\"quoted' not in output
-    assert '"zot_oidc_issuer": "https://dex.example.test/dex"' in output
+    assert "zot_oidc_issuer: https://dex.example.test/dex" in output
 
     # Idempotent.
     _, changed = run_role(tmp_path, {})

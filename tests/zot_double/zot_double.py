@@ -2775,8 +2775,8 @@ def serve(config_path):
     try:
         app = Registry(conf)
     except OSError as err:
-        # zot panics when the htpasswd file or the sync credentials cannot be read
-        log("panic", "failed to open creds-file", error=str(err))
+        # zot panics when e.g. the htpasswd file cannot be read
+        log("panic", "failed to init controller", error=str(err))
         return 2
     keys = dig(conf, "http", "auth", "_sessionkeys")
     if keys and (len(keys["hashkey"]) not in (32, 64) or len(keys["encryptkey"]) not in (0, 16, 24, 32)):

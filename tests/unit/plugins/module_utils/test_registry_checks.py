@@ -1,5 +1,8 @@
 """registry_checks: judging probes against policy decisions, and check mode."""
 
+import shutil
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -117,3 +120,117 @@ def test_checks_option_selects(server):
         ("health", "/readyz", "passed"),
     ]
     assert server.seen == [("GET", "/livez"), ("GET", "/readyz")]
+
+
+def _openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _issue(directory, name, ca_name, extension):
+    key, csr, cert = (str(directory / (name + suffix)) for suffix in (".key", ".csr", ".pem"))
+    _openssl(
+        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=" + name, "-out", csr
+    )
+    ext = directory / (name + ".ext")
+    ext.write_text(extension)
+    ca_cert, ca_key = str(directory / (ca_name + ".pem")), str(directory / (ca_name + ".key"))
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        ca_cert,
+        "-CAkey",
+        ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        str(ext),
+        "-out",
+        cert,
+    )
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """Two CAs, a server certificate for 127.0.0.1 from the first, a client certificate."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl")
+    directory = tmp_path_factory.mktemp("pki")
+    for ca in ("ca", "other-ca"):
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=" + ca,
+            "-keyout",
+            str(directory / (ca + ".key")),
+            "-out",
+            str(directory / (ca + ".pem")),
+        )
+    server = _issue(directory, "server", "ca", "subjectAltName=IP:127.0.0.1\n")
+    client = _issue(directory, "client", "ca", "extendedKeyUsage=clientAuth\n")
+    return {
+        "ca": str(directory / "ca.pem"),
+        "other_ca": str(directory / "other-ca.pem"),
+        "server": server,
+        "client": client,
+    }
+
+
+@pytest.fixture
+def tls_server(pki):
+    """HTTPS on 127.0.0.1 that asks for (and verifies) a client certificate if one is sent."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TLSHealth)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*pki["server"])
+    context.load_verify_locations(pki["ca"])
+    context.verify_mode = ssl.CERT_OPTIONAL
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield "https://127.0.0.1:%d" % httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _TLSHealth(BaseHTTPRequestHandler):
+    """/livez answers everyone; /v2/ answers 200 only to a verified client certificate."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        has_cert = bool(self.connection.getpeercert())
+        status = 200 if self.path == "/livez" or (self.path == "/v2/" and has_cert) else 401
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def _tls_checks(url, **options):
+    checks, _ = run_checklist(
+        dict({"url": url, "access_control": {}, "repository": "r", "checks": ["tls", "mtls"]}, **options)
+    )
+    return {check["name"]: check for check in checks}
+
+
+def test_tls_check_verifies_the_certificate(tls_server, pki):
+    assert _tls_checks(tls_server, ca_path=pki["ca"])["tls"]["status"] == "passed"
+    wrong_ca = _tls_checks(tls_server, ca_path=pki["other_ca"])["tls"]
+    assert wrong_ca["status"] == "failed" and "TLS failed" in wrong_ca["observed"]
+    assert _tls_checks(tls_server, validate_certs=False)["tls"]["status"] == "skipped"
+
+
+def test_mtls_check_presents_the_client_certificate(tls_server, pki):
+    cert, key = pki["client"]
+    checks = _tls_checks(tls_server, ca_path=pki["ca"], client_cert=cert, client_key=key)
+    assert checks["mtls"]["status"] == "passed"
+    assert _tls_checks(tls_server, ca_path=pki["ca"])["mtls"]["status"] == "skipped"

@@ -342,3 +342,12 @@ def test_verify_accepts_valid_and_extensionless_configs(tmp_path):
     assert verify(tmp_path, VALID, name="tmpXYZ").returncode == 0
     no_argument = subprocess.run(harness.registry_command() + ["verify"], capture_output=True, timeout=60)
     assert no_argument.returncode == 0 and no_argument.stdout == b""
+
+
+def test_verify_reads_openid_credentials_files(tmp_path):
+    provider = {"issuer": "https://idp.example", "scopes": ["openid"], "credentialsFile": "oidc.json"}
+    config = dict(VALID, http={"port": "5000", "auth": {"openid": {"providers": {"oidc": provider}}}})
+    complete = verify(tmp_path, config, {"oidc.json": '{"clientid": "zot", "clientsecret": ""}'})
+    assert complete.returncode == 0, complete.stderr
+    partial = verify(tmp_path, config, {"oidc.json": '{"clientid": "zot"}'})
+    assert partial.returncode == 1 and "clientsecret" in partial.stderr

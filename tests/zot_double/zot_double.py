@@ -2353,8 +2353,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if app.apikey_enabled and path == "/zot/auth/apikey":
             return self.route_apikey()
         if app.openid_enabled and (path == "/zot/auth/login" or path.startswith("/zot/auth/callback/")):
-            # The OpenID login flow is not implemented by the double yet.
-            return self.send_json(501, error_body("UNSUPPORTED", {"reason": "openid login not implemented"}))
+            return self.route_openid()
         if app.basic_enabled and path == "/zot/auth/logout" and self.command in ("POST", "OPTIONS"):
             return self.send(200, headers={"Set-Cookie": "session=; Path=/; Max-Age=0; HttpOnly"})
         if path == "/v2" or path.startswith("/v2/"):
@@ -2684,6 +2683,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(
             200, self.app.metrics.render(self.app.storage), {}, "text/plain; version=0.0.4; charset=utf-8"
         )
+
+    def route_openid(self):
+        """/zot/auth/login and /zot/auth/callback/<provider>: not implemented yet (501).
+
+        The flow to add: login?provider=P&callback_ui=/ -> 302 to the IdP with state kept in
+        a cookie; the callback exchanges the code, maps identity and groups from the claims
+        (claimMapping, default email/groups), saves them with app.users.set_groups and calls
+        self.start_session(identity) before redirecting to callback_ui.
+        """
+        return self.send_json(501, error_body("UNSUPPORTED", {"reason": "openid login not implemented"}))
 
     def route_apikey(self):
         if self.command == "OPTIONS":

@@ -256,12 +256,6 @@ def module_play(url, module, args, token=API_TOKEN):
             "provider: no OAuth2 provider named 'missing'",
         ),
         (
-            "authentik_application",
-            {"slug": "not a slug", "name": "zot"},
-            API_TOKEN,
-            "failed (HTTP 400): slug: Enter a valid slug",
-        ),
-        (
             "authentik_group_member",
             {"group": "artifact-workloads", "username": "zot-ci"},
             API_TOKEN,
@@ -281,7 +275,7 @@ def test_module_errors_name_the_offending_field(
     authentik = start_authentik()
     _, output, recap = run_playbook(tmp_path, module_play(authentik.url, module, args, token))
     assert recap["failed"] == 0  # ignore_errors: the failure is in the registered result
-    assert message in output
+    assert message in " ".join(output.split())  # the YAML callback wraps long messages
 
 
 def test_too_old_authentik_is_refused_with_its_version(tmp_path, start_authentik):

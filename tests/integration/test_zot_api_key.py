@@ -1,0 +1,213 @@
+"""zotops.registry.zot_api_key through ansible-playbook against a running registry on loopback.
+
+The registry is real zot or the zot double (env ZOT_BINARY, see conftest.py). The CI user owns
+the key; what the key may do comes from zot's access control for that user.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    RegistryClient,
+    RegistryHTTPError,
+)
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+CI_USER, CI_PASSWORD = "ci-bot", "ci-bot-password-0123"
+
+
+def registry_config(with_api_keys=True):
+    """zot config: htpasswd users, API keys on, the CI user may push (not overwrite) ci/**."""
+    auth = {"htpasswd": {"path": "{tmp}/htpasswd"}}
+    if with_api_keys:
+        auth["apikey"] = True
+    return {
+        "http": {
+            "auth": auth,
+            "accessControl": {
+                "repositories": {"ci/**": {"policies": [{"users": [CI_USER], "actions": ["read", "create"]}]}}
+            },
+        }
+    }
+
+
+@pytest.fixture
+def registry(tmp_path, start_registry, htpasswd_line):
+    return start_registry(
+        tmp_path, registry_config(), {"htpasswd": htpasswd_line(CI_USER, CI_PASSWORD) + "\n"}
+    )
+
+
+def task(url, check=False, diff=False, **args):
+    """One zot_api_key task as the CI user; an argument given as None is left out (as omit)."""
+    task_args = dict({"url": url, "username": CI_USER, "password": CI_PASSWORD}, **args)
+    return {
+        "zotops.registry.zot_api_key": {k: v for k, v in task_args.items() if v is not None},
+        "check_mode": check,
+        "diff": diff,
+        "ignore_errors": True,
+    }
+
+
+def run_tasks(tmp_path, *tasks):
+    """Run zot_api_key tasks in one ansible-playbook; return (registered results, stdout).
+
+    Task n registers ``r<n>``, so a later task can use an earlier result ("{{ r1.api_key }}").
+    """
+    out = tmp_path / "results.json"
+    registered = [dict(item, register="r%d" % n) for n, item in enumerate(tasks)]
+    names = ", ".join("r%d" % n for n in range(len(tasks)))
+    dump = {
+        "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": str(out)},
+        "check_mode": False,
+        "no_log": True,
+    }
+    playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": registered + [dump]}]
+    (tmp_path / "play.yml").write_text(json.dumps(playbook))
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "play.yml"]
+    command += ["-e", "ansible_python_interpreter=" + sys.executable]
+    # This checkout's collection, never a copy installed under ~/.ansible.
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, ".cache", "collections"),
+    )
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text()), proc.stdout
+
+
+def login_status(url, username, secret):
+    """Status of GET /v2/ with basic username:secret (200 or 401)."""
+    client = RegistryClient(url, username=username, password=secret)
+    return OCIClient(client).ping().status
+
+
+def ui_session(url):
+    """The session cookie zot sets for a UI-style login (basic auth plus the zot-ui header)."""
+    login = RegistryClient(
+        url, username=CI_USER, password=CI_PASSWORD, headers={"X-ZOT-API-CLIENT": "zot-ui"}
+    )
+    OCIClient(login).ping(expected=200)
+    if "session" not in login.cookies:
+        pytest.skip("the registry under test sets no session cookie (the zot double has no sessions)")
+    return login.cookies["session"]
+
+
+def test_key_life_cycle(tmp_path, registry):
+    url = registry.url
+
+    # Check mode, creation, second run. Had check mode created a key, the real run would keep it.
+    (predicted, created, again, other), stdout = run_tasks(
+        tmp_path,
+        task(url, check=True, label="ci", expiration=20),
+        task(url, label="ci", expiration=20),
+        task(url, label="ci", expiration=20),
+        task(url, label="other", state="absent"),
+    )
+    assert predicted["changed"] is True and "api_key" not in predicted
+    assert created["changed"] is True and created["rotated"] is False and created["revoked"] == []
+    assert created["username"] == CI_USER
+    first_key = created["api_key"]
+    assert first_key.startswith("zak_")
+    assert first_key not in stdout and CI_PASSWORD not in stdout
+    assert again["changed"] is False and "api_key" not in again
+    assert again["uuid"] == created["uuid"]
+    assert again["expiration_date"] == created["expiration_date"]
+    assert other["changed"] is False
+
+    # The key authenticates a push as the CI user.
+    pusher = OCIClient(RegistryClient(url, username=CI_USER, password=first_key))
+    pusher.push_image("ci/app", "v1")
+    assert pusher.get_manifest("ci/app", "v1").status == 200
+
+    # The key expires in 20 days, inside a 30-day window: check mode predicts, then rotation.
+    # The password may also be another API key of the same owner.
+    rotate = {"label": "ci", "expiration": 60, "rotate_before_days": 30}
+    (predicted, rotated, by_key), stdout = run_tasks(
+        tmp_path,
+        task(url, check=True, diff=True, **rotate),
+        task(url, **rotate),
+        task(url, password="{{ r1.api_key }}", **rotate),
+    )
+    assert predicted["rotated"] is True and predicted["revoked"] == [created["uuid"]]
+    assert created["uuid"] in stdout  # the diff shows uuids
+    assert rotated["changed"] is True and rotated["rotated"] is True
+    assert rotated["revoked"] == [created["uuid"]]
+    second_key = rotated["api_key"]
+    assert second_key not in stdout
+    assert login_status(url, CI_USER, first_key) == 401
+    assert login_status(url, CI_USER, second_key) == 200
+    assert by_key["changed"] is False and by_key["uuid"] == rotated["uuid"]
+
+    # absent: check mode revokes nothing; the real run revokes every key with the label.
+    (predicted, removed, gone), _ = run_tasks(
+        tmp_path,
+        task(url, check=True, label="ci", state="absent"),
+        task(url, label="ci", state="absent"),
+        task(url, label="ci", state="absent"),
+    )
+    assert predicted["changed"] is True and predicted["revoked"] == [rotated["uuid"]]
+    assert removed["changed"] is True and removed["revoked"] == [rotated["uuid"]]
+    assert gone["changed"] is False
+    assert login_status(url, CI_USER, second_key) == 401
+
+
+def test_session_cookie_creates_a_key(tmp_path, registry):
+    session = ui_session(registry.url)
+    (created, refused), stdout = run_tasks(
+        tmp_path,
+        task(registry.url, label="laptop", session=session, password=None),
+        task(registry.url, label="laptop", session="not-a-session", password=None),
+    )
+    assert created["changed"] is True and session not in stdout
+    assert login_status(registry.url, CI_USER, created["api_key"]) == 200
+    assert refused["failed"] is True and "session" in refused["msg"]
+
+
+def test_wrong_password_and_disabled_api_keys_fail_clearly(tmp_path, registry, start_registry, htpasswd_line):
+    off_dir = tmp_path / "no-api-keys"
+    off_dir.mkdir()
+    without_keys = start_registry(
+        off_dir,
+        registry_config(with_api_keys=False),
+        {"htpasswd": htpasswd_line(CI_USER, CI_PASSWORD) + "\n"},
+    )
+    (wrong_password, keys_off), _ = run_tasks(
+        tmp_path,
+        task(registry.url, label="ci", password="wrong"),
+        task(without_keys.url, label="ci"),
+    )
+    assert wrong_password["failed"] is True
+    assert "authentication as %s with basic auth failed" % CI_USER in wrong_password["msg"]
+    assert keys_off["failed"] is True and "http.auth.apikey" in keys_off["msg"]
+
+
+def test_unverifiable_username_revokes_the_new_key(tmp_path, registry):
+    """With a session the username is only a claim; a wrong one must not leave a key behind."""
+    session = ui_session(registry.url)
+    (failed,), _ = run_tasks(
+        tmp_path,
+        task(registry.url, label="laptop", session=session, password=None, username="somebody-else"),
+    )
+    assert failed["failed"] is True and "does not authenticate as 'somebody-else'" in failed["msg"]
+
+    owner = RegistryClient(registry.url, username=CI_USER, password=CI_PASSWORD)
+    keys = owner.request("GET", "/zot/auth/apikey").json()["apiKeys"]
+    assert [key for key in keys if key["label"] == "laptop"] == []
+
+
+def test_a_key_is_refused_by_a_repository_the_owner_may_not_write(tmp_path, registry):
+    (created,), _ = run_tasks(tmp_path, task(registry.url, label="ci"))
+    pusher = OCIClient(RegistryClient(registry.url, username=CI_USER, password=created["api_key"]))
+    with pytest.raises(RegistryHTTPError) as refused:
+        pusher.push_image("prod/app", "v1")
+    assert refused.value.status == 403

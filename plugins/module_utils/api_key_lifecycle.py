@@ -80,8 +80,14 @@ class KeyPlan:
 
 
 def _newest_first(keys):
+    """Newest creation first; among keys created at the same moment, the longest-lived first."""
     oldest = datetime.min.replace(tzinfo=timezone.utc)
-    return sorted(keys, key=lambda key: key.created_at or oldest, reverse=True)
+    never = datetime.max.replace(tzinfo=timezone.utc)
+
+    def age(key):
+        return (key.created_at or oldest, key.expires_at or never)
+
+    return sorted(keys, key=age, reverse=True)
 
 
 def plan_api_key(keys, label, state, now, rotate_before_days):
@@ -135,6 +141,9 @@ def ensure_api_key(
     Raises ValueError for bad options, ZotApiError for API failures and ApiKeyError when a
     step fails after something was changed.
     """
+    if not label or not label.strip():
+        # zot's UI lets keys go without a label; an empty label would manage all of those.
+        raise ValueError("label must not be empty")
     now = now or datetime.now(timezone.utc)
     expires_at = None
     if state == "present":
@@ -184,6 +193,7 @@ def _create_verified_key(api, label, scopes, expiration_date, username):
             "the key's owner (for OpenID logins, the claimMapping.username claim)"
             % (created.key.uuid, username)
         )
+    api.adopt_key(username, created.secret)
     return created
 
 

@@ -126,9 +126,11 @@ class ZotApi:
     ``identity`` names that identity in error messages ("authentication as alice failed").
     """
 
-    def __init__(self, client, identity):
+    def __init__(self, client, identity, logs_in_with_api_key=False):
         self.client = client
         self.identity = identity
+        # True when the client's basic password is itself an API key of the owner.
+        self.logs_in_with_api_key = logs_in_with_api_key
 
     def _call(self, method, params=None, body=None, expected=None):
         data = None if body is None else json.dumps(body)
@@ -192,13 +194,9 @@ class ZotApi:
     def revoke_api_key(self, uuid):
         self._call("DELETE", params={"id": uuid}, expected=200)
 
-    def key_authenticates(self, username, secret):
-        """True when ``GET /v2/`` with basic ``username:secret`` answers 200.
-
-        ``/v2/`` needs authentication but no authorization, so this proves the key and the
-        username fit together whatever the access policy grants.
-        """
-        probe = RegistryClient(
+    def _basic_client(self, username, secret):
+        """A client for the same registry, logging in with basic ``username:secret``."""
+        return RegistryClient(
             self.client.base_url,
             username=username,
             password=secret,
@@ -208,11 +206,27 @@ class ZotApi:
             client_key=self.client.client_key,
             timeout=self.client.timeout,
         )
+
+    def key_authenticates(self, username, secret):
+        """True when ``GET /v2/`` with basic ``username:secret`` answers 200.
+
+        ``/v2/`` needs authentication but no authorization, so this proves the key and the
+        username fit together whatever the access policy grants.
+        """
         try:
-            response = OCIClient(probe).ping()
+            response = OCIClient(self._basic_client(username, secret)).ping()
         except RegistryHTTPError as exc:
             raise ZotApiError("checking the new API key failed: %s" % exc.message) from exc
         return response.status == 200
+
+    def adopt_key(self, username, secret):
+        """Log in with a new, verified key from now on when the current login is an API key.
+
+        Rotation revokes the old keys, possibly the very key this client logs in with; without
+        the switch, the revocations after that one would fail with 401.
+        """
+        if self.logs_in_with_api_key:
+            self.client = self._basic_client(username, secret)
 
 
 def zot_api_from_params(params):
@@ -223,4 +237,9 @@ def zot_api_from_params(params):
     if session:
         client.headers.update(SESSION_CLIENT_HEADER)
         client.cookies[SESSION_COOKIE] = session
-    return ZotApi(client, identity=params["username"])
+    password = "" if session else params.get("password") or ""
+    return ZotApi(
+        client,
+        identity=params["username"],
+        logs_in_with_api_key=password.startswith(API_KEY_PREFIX),
+    )

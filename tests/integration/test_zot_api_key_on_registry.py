@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +17,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
     RegistryClient,
     RegistryHTTPError,
 )
+from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi, format_rfc3339
 
 pytestmark = pytest.mark.integration
 
@@ -211,3 +213,20 @@ def test_a_key_is_refused_by_a_repository_the_owner_may_not_write(tmp_path, regi
     with pytest.raises(RegistryHTTPError) as refused:
         pusher.push_image("prod/app", "v1")
     assert refused.value.status == 403
+
+
+def test_rotation_while_logged_in_with_a_key_it_revokes(tmp_path, registry):
+    """Two keys share the label and the task logs in with the newer one, revoked first."""
+    owner = ZotApi(RegistryClient(registry.url, username=CI_USER, password=CI_PASSWORD), CI_USER)
+    now = datetime.now(timezone.utc)
+    older = owner.create_api_key("ci", [], format_rfc3339(now + timedelta(days=5)))
+    # Also newer when both were created within the same second: it lives longer.
+    newer = owner.create_api_key("ci", [], format_rfc3339(now + timedelta(days=6)))
+
+    (rotated,), _ = run_tasks(tmp_path, task(registry.url, label="ci", expiration=60, password=newer.secret))
+    assert not rotated.get("failed"), rotated.get("msg")
+    assert rotated["changed"] is True
+    assert sorted(rotated["revoked"]) == sorted([older.key.uuid, newer.key.uuid])
+    assert login_status(registry.url, CI_USER, older.secret) == 401
+    assert login_status(registry.url, CI_USER, newer.secret) == 401
+    assert login_status(registry.url, CI_USER, rotated["api_key"]) == 200

@@ -72,6 +72,15 @@ def test_several_keys_keep_the_newest_valid_and_report_the_rest():
     assert {k.uuid for k in plan.duplicates} == {"old", "dead"}
 
 
+def test_keys_created_in_the_same_second_keep_the_longest_lived():
+    short = key("short", created_days_ago=1, expires_in_days=30)
+    never = key("never", created_days_ago=1)
+    longer = key("longer", created_days_ago=1, expires_in_days=60)
+    plan = plan_api_key([short, never, longer], "ci", "present", NOW, 14)
+    assert plan.keep.uuid == "never"
+    assert [k.uuid for k in plan.duplicates] == ["longer", "short"]
+
+
 def test_rotation_revokes_every_key_with_the_label_only():
     stale = key("stale", created_days_ago=1, expires_in_days=3)
     older = key("older", created_days_ago=50, expires_in_days=2)
@@ -150,6 +159,7 @@ def test_create_returns_the_secret_once_and_verifies_it_first():
     assert api.calls == [
         ("create", "ci", ("repo:push",), "2030-08-30T12:00:00Z"),
         ("login", "ci-bot", result["api_key"]),
+        ("adopt", "ci-bot", result["api_key"]),
     ]
 
 
@@ -177,7 +187,8 @@ def test_rotation_creates_then_revokes_the_old_keys():
     assert result["changed"] and result["rotated"]
     assert sorted(result["revoked"]) == ["old", "older"]
     kinds = [call[0] for call in api.calls]
-    assert kinds == ["create", "login", "revoke", "revoke"]
+    # The new key is adopted before revoking: the old one may be the key the client logs in with.
+    assert kinds == ["create", "login", "adopt", "revoke", "revoke"]
     assert [k.uuid for k in api.keys] == [result["uuid"]]
     assert result["diff"]["after"]["keys"] == [
         {"uuid": result["uuid"], "expiration_date": "2030-08-30T12:00:00Z"}
@@ -239,4 +250,12 @@ def test_bad_expiration_fails_before_any_call():
     api = FakeZotApi()
     with pytest.raises(ValueError, match="expiration"):
         run(api, expiration=7)
+    assert api.calls == []
+
+
+@pytest.mark.parametrize("label", ["", "  "])
+def test_empty_label_is_refused(label):
+    api = FakeZotApi([key("unlabelled", label="")])
+    with pytest.raises(ValueError, match="label must not be empty"):
+        run(api, label=label, state="absent")
     assert api.calls == []

@@ -203,3 +203,18 @@ def test_parse_rfc3339_refuses_what_zot_refuses(text):
 def test_format_rfc3339_is_utc_whole_seconds():
     moment = datetime(2031, 1, 1, 2, 0, 0, 999, tzinfo=timezone(timedelta(hours=2)))
     assert format_rfc3339(moment) == "2031-01-01T00:00:00Z"
+
+
+def test_a_client_logging_in_with_an_api_key_switches_to_the_new_key(server):
+    params = {"url": _base(server), "username": "ci-bot", "password": "zak_" + "00" * 16}
+    api = zot_api_from_params(params)
+    api.adopt_key("ci-bot", SECRET)
+    api.list_api_keys()
+    assert server.seen[-1]["headers"]["Authorization"] == _basic("ci-bot", SECRET)
+
+
+def test_a_client_logging_in_with_a_password_keeps_it(server):
+    api = basic_api(server)
+    api.adopt_key("alice", SECRET)
+    api.list_api_keys()
+    assert server.seen[-1]["headers"]["Authorization"] == _basic(*OWNER)

@@ -49,6 +49,9 @@ class FakeZotApi:
             raise ZotApiError("DELETE failed: HTTP 500")
         self.keys = [k for k in self.keys if k.uuid != uuid]
 
+    def adopt_key(self, username, secret):
+        self.calls.append(("adopt", username, secret))
+
     def key_authenticates(self, username, secret):
         self.calls.append(("login", username, secret))
         return self.authenticates

@@ -70,6 +70,7 @@ options:
   label:
     description:
       - Name of the key. The module treats all keys of the owner with this label as one key.
+      - Must not be empty (keys made in zot's UI may have no label; they are left alone).
     type: str
     required: true
   state:

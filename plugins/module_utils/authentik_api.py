@@ -17,7 +17,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
 )
 
 # What diffs and results show instead of a secret value.
-SECRET_PLACEHOLDER = "********"
+SECRET_PLACEHOLDER = "********"  # noqa: S105 - the mask, not a secret
 
 # Authentik 2024.10 turned OAuth2 redirect_uris from a newline-separated string into a
 # list of {matching_mode, url} objects and added the provider's invalidation_flow.
@@ -30,9 +30,7 @@ def authentik_argument_spec():
     """Options every authentik_* module takes (documented in doc_fragments/authentik.py)."""
     return dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["AUTHENTIK_URL"])),
-        token=dict(
-            type="str", required=True, no_log=True, fallback=(env_fallback, ["AUTHENTIK_TOKEN"])
-        ),
+        token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["AUTHENTIK_TOKEN"])),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
     )

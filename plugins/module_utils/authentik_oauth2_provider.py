@@ -101,9 +101,7 @@ def resolve_references(api, params):
             FLOWS_PATH, "authorization flow", slug=params["authorization_flow"]
         )["pk"],
         "property_mappings": [
-            api.require_one(SCOPE_MAPPINGS_PATH, "scope mapping", managed=scope_mapping_key(s))[
-                "pk"
-            ]
+            api.require_one(SCOPE_MAPPINGS_PATH, "scope mapping", managed=scope_mapping_key(s))["pk"]
             for s in params["scope_mappings"]
         ],
     }

@@ -16,8 +16,7 @@ def ensure_service_account(api, name, expiring, check_mode):
     if user is not None:
         if user.get("type") != "service_account":
             raise AuthentikError(
-                "name: user %r exists but is a %r user, not a service account"
-                % (name, user.get("type"))
+                "name: user %r exists but is a %r user, not a service account" % (name, user.get("type"))
             )
         return False, user, None
     if check_mode:

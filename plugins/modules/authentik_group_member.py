@@ -61,9 +61,7 @@ user_pk:
 
 def main():
     argument_spec = authentik_argument_spec()
-    argument_spec.update(
-        group=dict(type="str", required=True), username=dict(type="str", required=True)
-    )
+    argument_spec.update(group=dict(type="str", required=True), username=dict(type="str", required=True))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         api = AuthentikAPI.from_module(module)

@@ -142,9 +142,7 @@ def main():
                 type=dict(type="str", choices=["authorization", "logout"]),
             ),
         ),
-        authorization_flow=dict(
-            type="str", default="default-provider-authorization-implicit-consent"
-        ),
+        authorization_flow=dict(type="str", default="default-provider-authorization-implicit-consent"),
         invalidation_flow=dict(type="str", default="default-provider-invalidation-flow"),
         signing_key=dict(type="str", default="authentik Self-signed Certificate"),
         scope_mappings=dict(type="list", elements="str", default=["openid", "email", "profile"]),

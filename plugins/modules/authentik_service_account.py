@@ -69,9 +69,7 @@ token:
 
 def main():
     argument_spec = authentik_argument_spec()
-    argument_spec.update(
-        name=dict(type="str", required=True), expiring=dict(type="bool", default=True)
-    )
+    argument_spec.update(name=dict(type="str", required=True), expiring=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         api = AuthentikAPI.from_module(module)

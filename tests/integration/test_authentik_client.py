@@ -83,15 +83,11 @@ def run_playbook(tmp_path, plays, check=False, expect_ok=True):
     command += ["-e", "ansible_python_interpreter=" + sys.executable]
     command += ["--check"] if check else []
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
-    proc = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
     if expect_ok:
         assert proc.returncode == 0, output
-    recap = re.search(
-        r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output
-    )
+    recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output)
     dumped = tmp_path / "facts.json"
     facts = json.loads(dumped.read_text()) if dumped.exists() else {}
     dumped.unlink(missing_ok=True)
@@ -143,9 +139,7 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["client_id"] == "zot" and provider["client_secret"] == CLIENT_SECRET
     assert provider["client_type"] == "confidential"
-    assert [(u["matching_mode"], u["url"]) for u in provider["redirect_uris"]] == [
-        ("strict", CALLBACK)
-    ]
+    assert [(u["matching_mode"], u["url"]) for u in provider["redirect_uris"]] == [("strict", CALLBACK)]
     scopes = {
         authentik.one("/propertymappings/provider/scope/", managed=m)["pk"]
         for m in (
@@ -182,9 +176,7 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     )
     _, output, recap = run_playbook(tmp_path, play, check=True)
     assert recap["changed"] == 1
-    assert (
-        authentik.one("/providers/oauth2/", name="zot")["client_secret"] == "someone-else-set-this"
-    )
+    assert authentik.one("/providers/oauth2/", name="zot")["client_secret"] == "someone-else-set-this"
     # ...and a real run puts it back, with both secrets blanked in the diff.
     _, output, recap = run_playbook(tmp_path, play)
     assert recap["changed"] == 1
@@ -269,9 +261,7 @@ def module_play(url, module, args, token=API_TOKEN):
         ),
     ],
 )
-def test_module_errors_name_the_offending_field(
-    tmp_path, start_authentik, module, args, token, message
-):
+def test_module_errors_name_the_offending_field(tmp_path, start_authentik, module, args, token, message):
     authentik = start_authentik()
     _, output, recap = run_playbook(tmp_path, module_play(authentik.url, module, args, token))
     assert recap["failed"] == 0  # ignore_errors: the failure is in the registered result
@@ -281,7 +271,5 @@ def test_module_errors_name_the_offending_field(
 def test_too_old_authentik_is_refused_with_its_version(tmp_path, start_authentik):
     authentik = start_authentik(version="2024.6.3")
     args = {"name": "zot", "client_id": "zot", "redirect_uris": [{"url": CALLBACK}]}
-    _, output, _ = run_playbook(
-        tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args)
-    )
+    _, output, _ = run_playbook(tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args))
     assert "Authentik 2024.6.3 is older than 2024.8" in output

@@ -26,9 +26,7 @@ EXISTING = {
     "issuer": "https://dex.example.test/dex",
     "storage": {"type": "sqlite3", "config": {"file": "/var/lib/dex/dex.db"}},
     "web": {"http": "127.0.0.1:5556"},
-    "connectors": [
-        {"type": "github", "id": "github", "name": "GitHub", "config": {"clientID": "x"}}
-    ],
+    "connectors": [{"type": "github", "id": "github", "name": "GitHub", "config": {"clientID": "x"}}],
     "staticClients": [
         {
             "id": "grafana",
@@ -65,9 +63,7 @@ def run_role(tmp_path, role_vars, check=False, expect_ok=True):
     command += ["-e", "ansible_python_interpreter=" + sys.executable]
     command += ["--check"] if check else []
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
-    proc = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
     assert (proc.returncode == 0) == expect_ok, output
     changed = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", output)

@@ -70,9 +70,7 @@ def test_ensure_object_creates_when_missing():
     api = ScriptedAPI(
         {("GET", "/core/groups/"): page(), ("POST", "/core/groups/"): {"pk": "g", "name": "ci"}}
     )
-    changed, before, after = ensure_object(
-        api, "/core/groups/", {"name": "ci"}, {"name": "ci"}, "pk", False
-    )
+    changed, before, after = ensure_object(api, "/core/groups/", {"name": "ci"}, {"name": "ci"}, "pk", False)
     assert (changed, before, after) == (True, None, {"pk": "g", "name": "ci"})
     assert api.calls[-1] == ("POST", "/core/groups/", None, {"name": "ci"})
 
@@ -105,9 +103,7 @@ def test_ensure_object_unchanged():
     existing = {"pk": 3, "name": "zot", "property_mappings": ["b", "a"]}
     api = ScriptedAPI({("GET", "/providers/oauth2/"): page(existing)})
     desired = {"name": "zot", "property_mappings": ["a", "b"]}
-    changed, _, _ = ensure_object(
-        api, "/providers/oauth2/", {"name": "zot"}, desired, "pk", False, NORMALIZE
-    )
+    changed, _, _ = ensure_object(api, "/providers/oauth2/", {"name": "zot"}, desired, "pk", False, NORMALIZE)
     assert changed is False
 
 
@@ -131,9 +127,7 @@ def test_secrets_are_blanked_and_a_changed_secret_is_marked():
 
 def test_redirect_uris_in_both_server_formats():
     entries = redirect_uri_entries([{"url": "https://zot/cb", "matching_mode": None}])
-    assert redirect_uris_for_server(entries, True) == [
-        {"matching_mode": "strict", "url": "https://zot/cb"}
-    ]
+    assert redirect_uris_for_server(entries, True) == [{"matching_mode": "strict", "url": "https://zot/cb"}]
     assert redirect_uris_for_server(entries, False) == "https://zot/cb"
     regex = redirect_uri_entries([{"url": "https://.*", "matching_mode": "regex"}])
     with pytest.raises(AuthentikError, match=r"redirect_uris\[0\]: .*2024.10"):
@@ -148,6 +142,4 @@ def test_redirect_uris_in_both_server_formats():
 def test_scope_mapping_keys_and_issuer():
     assert scope_mapping_key("email") == "goauthentik.io/providers/oauth2/scope-email"
     assert scope_mapping_key("example.com/custom") == "example.com/custom"
-    assert issuer_url("https://auth.example.test/", "zot") == (
-        "https://auth.example.test/application/o/zot/"
-    )
+    assert issuer_url("https://auth.example.test/", "zot") == ("https://auth.example.test/application/o/zot/")

@@ -78,9 +78,6 @@ def main():
         )
     except AuthentikError as exc:
         module.fail_json(msg=str(exc))
-    if token:
-        # Mask the token wherever it might be logged, even if the task lacks no_log.
-        module.no_log_values.add(token)
     module.exit_json(changed=changed, user=user, token=token or "")
 
 

@@ -1,0 +1,7 @@
+"""Action plugin for zotops.registry.authentik_service_account: hides results that carry a new token."""
+
+from ansible_collections.zotops.registry.plugins.plugin_utils.secret_result import SecretResultAction
+
+
+class ActionModule(SecretResultAction):
+    FIELD_TO_HIDE = "token"

@@ -25,10 +25,15 @@ Covered:
   (2 h), which then authenticates requests carrying that header;
 - health endpoints, Prometheus metrics with zot's access rules, on-demand sync.
 
-Not covered: LDAP binds (config only), OpenID login (config is verified; the login flow
-answers 501), bearer tokens, mTLS identities, the web UI, search/CVE, scrub, GC and
-retention, dedupe across repositories, cluster mode, referrers beyond a simple listing,
-YAML configs, config hot reload.
+- OpenID Connect login for the providers oidc, google and gitlab: discovery at start (exit 2,
+  like zot's panic, when the issuer is unreachable or names itself differently), the
+  authorization code flow with state and PKCE (client without secret), ID token checks
+  (RS256 signature via the issuer's JWKS, issuer, audience, expiry, nonce, at_hash),
+  userinfo, claimMapping to username and groups, the 2 h session, logout.
+
+Not covered: LDAP binds (config only), github OAuth2 logins, bearer tokens, mTLS
+identities, the web UI, search/CVE, scrub, GC and retention, dedupe across repositories,
+cluster mode, referrers beyond a simple listing, YAML configs, config hot reload.
 """
 
 import base64
@@ -1383,18 +1388,26 @@ class UserStore:
                     return username, user["apiKeys"][hashed]
         return None, None
 
-    def new_session(self, username, lifetime):
+    def new_session(self, username, lifetime, provider=""):
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._sessions[token] = (username, time.time() + lifetime)
+            self._sessions[token] = (username, time.time() + lifetime, provider)
             if self.persist_sessions:
                 self._save()
         return token
 
     def session_user(self, token):
         with self._lock:
-            username, expiry = self._sessions.get(token or "", (None, 0))
+            username, expiry = self._sessions.get(token or "", (None, 0))[:2]
         return username if username is not None and time.time() < expiry else None
+
+    def end_session(self, token):
+        """Forget a session (logout); the OpenID provider it came from, or ""."""
+        with self._lock:
+            entry = self._sessions.pop(token or "", None)
+            if entry is not None and self.persist_sessions:
+                self._save()
+        return entry[2] if entry is not None and len(entry) > 2 else ""
 
     def touch_key(self, username, hashed):
         with self._lock:
@@ -2027,6 +2040,249 @@ ROUTE_METHODS = {
 }
 
 
+# ----------------------------------------------------------------------------------------
+# OpenID Connect login (pkg/api/authn.go and routes.go with github.com/zitadel/oidc/v3's
+# relying party, as zot v2.1.20 wires them): discovery at start, authorization code flow
+# with state (and PKCE for a client without secret), ID token and userinfo checks, claims
+# to identity and groups. zitadel's rp sends no nonce, so an ID token carrying one is
+# refused, as its verifier compares the claim with the empty expected nonce.
+# ----------------------------------------------------------------------------------------
+OPENID_PROVIDERS = ("oidc", "google", "gitlab")
+CALLBACK_BASE_PATH = "/zot/auth/callback"
+RELYING_PARTY_COOKIE_MAX_AGE = 120  # relyingPartyCookieMaxAge: state and PKCE cookies
+ISSUED_AT_OFFSET = 5  # issuedAtOffset: tolerated clock skew for the ID token's iat
+IDP_HTTP_TIMEOUT = 30  # zitadel's default HTTP client timeout
+DEFAULT_USERNAME_CLAIM = "email"
+DEFAULT_GROUPS_CLAIM = "groups"
+# DER prefix of a SHA-256 DigestInfo (RFC 8017 section 9.2): what RS256 signs.
+_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+class OpenIDError(Exception):
+    """A failed discovery, code exchange or token check; the message says which."""
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def rs256_verify(jwk, signing_input, signature):
+    """RSASSA-PKCS1-v1_5 with SHA-256 against an RSA JWK (public key only: stdlib is enough)."""
+    modulus = int.from_bytes(b64url_decode(jwk["n"]), "big")
+    exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
+    size = (modulus.bit_length() + 7) // 8
+    if len(signature) != size:
+        return False
+    decoded = pow(int.from_bytes(signature, "big"), exponent, modulus).to_bytes(size, "big")
+    digest = _SHA256_DIGEST_INFO + hashlib.sha256(signing_input).digest()
+    expected = b"\x00\x01" + b"\xff" * (size - len(digest) - 3) + b"\x00" + digest
+    return secrets.compare_digest(decoded, expected)
+
+
+def _idp_request(url, data=None, headers=None):
+    request = urllib.request.Request(url, data=data, headers=dict(headers or {}, Accept="application/json"))
+    try:
+        with urllib.request.urlopen(request, timeout=IDP_HTTP_TIMEOUT) as response:  # noqa: S310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        raise OpenIDError(f"{url}: HTTP {err.code}: {err.read()[:300].decode(errors='replace')}") from err
+    except (OSError, ValueError) as err:
+        raise OpenIDError(f"{url}: {err}") from err
+
+
+def openid_origin(conf):
+    """originFromConfig: externalUrl, else scheme://address:port (wrong behind a proxy)."""
+    external = (dig(conf, "http", "externalurl") or "").rstrip("/")
+    if external:
+        return external
+    scheme = "https" if dig(conf, "http", "tls") else "http"
+    address = dig(conf, "http", "address")
+    host = f"[{address}]" if ":" in address else address
+    return f"{scheme}://{host}:{dig(conf, 'http', 'port')}"
+
+
+class RelyingParty:
+    """One OpenID provider as zitadel's rp.NewRelyingPartyOIDC sets it up."""
+
+    def __init__(self, conf, name, provider):
+        self.name = name
+        self.issuer = provider.get("issuer") or ""
+        self.client_id = provider.get("clientid") or ""
+        self.client_secret = provider.get("clientsecret") or ""
+        scopes = list(provider.get("scopes") or [])
+        # getRelyingPartyArgs: the openid scope must come first.
+        self.scopes = scopes if "openid" in scopes else ["openid", *scopes]
+        self.redirect_uri = openid_origin(conf) + CALLBACK_BASE_PATH + "/" + name
+        mapping = provider.get("claimmapping") or {}
+        self.username_claim = mapping.get("username") or ""
+        self.groups_claim = mapping.get("groups") or DEFAULT_GROUPS_CLAIM
+        self.metadata = {}
+        self._keys = {}
+
+    @property
+    def pkce(self):
+        return self.client_secret == ""
+
+    def discover(self):
+        """client.Discover: the issuer's discovery document, whose issuer must match exactly."""
+        metadata = _idp_request(self.issuer.rstrip("/") + "/.well-known/openid-configuration")
+        if metadata.get("issuer") != self.issuer:
+            raise OpenIDError(
+                f"issuer does not match: discovery document says {metadata.get('issuer')!r}, "
+                f"config says {self.issuer!r}"
+            )
+        self.metadata = metadata
+
+    def authorization_url(self, state, code_challenge=None):
+        params = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(self.scopes),
+            "state": state,
+        }
+        if code_challenge:
+            params.update(code_challenge=code_challenge, code_challenge_method="S256")
+        endpoint = self.metadata["authorization_endpoint"]
+        return endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode(params)
+
+    def exchange_code(self, code, code_verifier=None):
+        """The token endpoint's answer for an authorization code.
+
+        Client authentication as golang.org/x/oauth2's AuthStyleAutoDetect: HTTP Basic
+        first (also with an empty secret), then client_id/client_secret in the form.
+        """
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        login = f"{urllib.parse.quote_plus(self.client_id)}:{urllib.parse.quote_plus(self.client_secret)}"
+        basic = {"Authorization": "Basic " + base64.b64encode(login.encode()).decode()}
+        in_form = {
+            "client_id": self.client_id,
+            **({"client_secret": self.client_secret} if self.client_secret else {}),
+        }
+        try:
+            tokens = _idp_request(
+                self.metadata["token_endpoint"], urllib.parse.urlencode(form).encode(), {**headers, **basic}
+            )
+        except OpenIDError:
+            body = urllib.parse.urlencode({**form, **in_form}).encode()
+            tokens = _idp_request(self.metadata["token_endpoint"], body, headers)
+        if not tokens.get("access_token"):
+            raise OpenIDError("token response has no access_token")
+        if not tokens.get("id_token"):
+            raise OpenIDError("id_token missing")
+        return tokens
+
+    def _signing_key(self, kid):
+        if kid not in self._keys:  # zitadel's remote key set refetches on an unknown kid
+            jwks = _idp_request(self.metadata["jwks_uri"])
+            self._keys = {key.get("kid"): key for key in jwks.get("keys", []) if key.get("kty") == "RSA"}
+        if kid in self._keys:
+            return self._keys[kid]
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        raise OpenIDError(f"no RSA key with kid {kid!r} in the issuer's JWKS")
+
+    def verify_id_token(self, id_token, access_token):
+        """VerifyTokens: signature, issuer, audience, azp, expiry, iat, nonce, at_hash."""
+        try:
+            header_b64, payload_b64, signature_b64 = id_token.split(".")
+            header = json.loads(b64url_decode(header_b64))
+            claims = json.loads(b64url_decode(payload_b64))
+            signature = b64url_decode(signature_b64)
+        except ValueError as err:
+            raise OpenIDError(f"malformed id_token: {err}") from err
+        if claims.get("iss") != self.issuer:
+            raise OpenIDError(f"issuer does not match: {claims.get('iss')!r} != {self.issuer!r}")
+        audience = claims.get("aud")
+        audience = [audience] if isinstance(audience, str) else list(audience or [])
+        if self.client_id not in audience:
+            raise OpenIDError(f"audience is not valid: {audience} does not contain {self.client_id!r}")
+        if len(audience) > 1 and claims.get("azp") != self.client_id:
+            raise OpenIDError("authorized party is not valid")
+        if header.get("alg") != "RS256":
+            raise OpenIDError(f"signature algorithm not supported: {header.get('alg')!r}")
+        key = self._signing_key(header.get("kid"))
+        if not rs256_verify(key, f"{header_b64}.{payload_b64}".encode(), signature):
+            raise OpenIDError("signature is invalid")
+        now = time.time()
+        if not isinstance(claims.get("exp"), (int, float)) or now > claims["exp"]:
+            raise OpenIDError("token has expired")
+        if not isinstance(claims.get("iat"), (int, float)) or claims["iat"] > now + ISSUED_AT_OFFSET:
+            raise OpenIDError("issuedAt of token is in the future")
+        if claims.get("nonce", "") != "":
+            raise OpenIDError("nonce does not match")
+        if claims.get("at_hash"):
+            digest = hashlib.sha256(access_token.encode()).digest()
+            expected = base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+            if claims["at_hash"] != expected:
+                raise OpenIDError("at_hash does not correspond to access token")
+        return claims
+
+    def userinfo(self, access_token, subject):
+        """rp.Userinfo: the userinfo endpoint's claims, for the ID token's subject only."""
+        bearer = {"Authorization": "Bearer " + access_token}
+        info = _idp_request(self.metadata["userinfo_endpoint"], headers=bearer)
+        if info.get("sub") != subject:
+            raise OpenIDError("sub from userinfo does not match the sub from the id_token")
+        return info
+
+    def identity(self, info, id_claims):
+        """extractOpenIDIdentity: (username, sorted unique groups); username "" = reject."""
+        claim = self.username_claim or DEFAULT_USERNAME_CLAIM
+        username = _claim_string(info, claim)
+        if not username and self.username_claim and claim != DEFAULT_USERNAME_CLAIM:
+            log(
+                "warn",
+                "configured username claim missing or empty, falling back to "
+                f'"{DEFAULT_USERNAME_CLAIM}" claim',
+                provider=self.name,
+                claim=claim,
+            )
+            username = _claim_string(info, DEFAULT_USERNAME_CLAIM)
+        groups = _claim_groups(info, self.groups_claim) + _claim_groups(id_claims, self.groups_claim)
+        return username, sorted(set(groups))
+
+
+def _claim_string(claims, name):
+    value = claims.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _claim_groups(claims, name):
+    """appendOpenIDGroups: a list (non-empty items as text) or a single string."""
+    value = claims.get(name)
+    if isinstance(value, list):
+        return [str(item) for item in value if item is not None and str(item) != ""]
+    if isinstance(value, str) and value:
+        return [value]
+    return []
+
+
+def validate_callback_ui(callback_ui, allow_origins):
+    """ValidateCallbackUI: relative paths, or absolute http(s) URLs of an allowed origin."""
+    if not callback_ui:
+        return ""
+    if "\r" in callback_ui or "\n" in callback_ui or callback_ui.startswith("//"):
+        return "/"
+    parsed = urllib.parse.urlsplit(callback_ui)
+    if "\\" in urllib.parse.unquote(parsed.path):
+        return "/"
+    if not parsed.scheme and not parsed.netloc:
+        return callback_ui if callback_ui.startswith("/") else "/"
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return "/"
+    origin = f"{parsed.scheme}://{parsed.netloc}".lower()
+    allowed = {o.rstrip("/").lower() for o in allow_origins if o}
+    return callback_ui if origin in allowed else "/"
+
+
+def code_challenge(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
 def error_body(code, detail=None, as_list=True):
     error = {
         "code": code,
@@ -2053,14 +2309,50 @@ class Registry:
         self.htpasswd = HTPasswd(path) if path else None
         self.basic_enabled = basic_authn_enabled(self.auth)
         self.apikey_enabled = bool(self.auth.get("apikey"))
-        self.openid_enabled = any(
-            p in ("oidc", "google", "gitlab", "github") for p in dig(self.auth, "openid", "providers") or {}
-        )
+        providers = dig(self.auth, "openid", "providers") or {}
+        self.openid_enabled = any(p in ("oidc", "google", "gitlab", "github") for p in providers)
+        # Discovery happens in discover_openid(), at start, as zot does it.
+        self.relying_parties = {
+            name: RelyingParty(conf, name, provider)
+            for name, provider in providers.items()
+            if name in OPENID_PROVIDERS
+        }
+        self.pending_logins = PendingLogins()
         metrics = dig(conf, "extensions", "metrics", default={})
         self.metrics_path = dig(metrics, "prometheus", "path") if metrics.get("enable") else None
         self.metrics = Metrics()
         sync_conf = dig(conf, "extensions", "sync")
         self.sync = SyncService(conf, self.storage) if sync_conf and sync_conf.get("enable") else None
+
+    def discover_openid(self):
+        """NewRelyingPartyOIDC for every OpenID provider; zot panics when one fails."""
+        for party in self.relying_parties.values():
+            party.discover()
+
+
+class PendingLogins:
+    """Logins between /zot/auth/login and the callback: state, callback_ui, PKCE verifier.
+
+    zot keeps these in encrypted cookies; the double keeps them here, keyed by the value of
+    its `statecookie`, and forgets them after the rp cookies' lifetime.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._logins = {}
+
+    def add(self, **login):
+        handle = secrets.token_urlsafe(24)
+        with self._lock:
+            now = time.time()
+            self._logins = {k: v for k, v in self._logins.items() if v["expires"] > now}
+            self._logins[handle] = dict(login, expires=now + RELYING_PARTY_COOKIE_MAX_AGE)
+        return handle
+
+    def take(self, handle):
+        with self._lock:
+            login = self._logins.pop(handle or "", None)
+        return login if login is not None and login["expires"] > time.time() else None
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -2246,9 +2538,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Identity()
         return None
 
-    def start_session(self, username):
+    def start_session(self, username, provider=""):
         """saveUserLoggedSession: the session cookie plus the UI's "user" cookie."""
-        token = self.app.users.new_session(username, SESSION_LIFETIME)
+        token = self.app.users.new_session(username, SESSION_LIFETIME, provider)
         secure = "; Secure" if self.app.auth.get("securesession") else ""
         self.extra_headers.setdefault("Set-Cookie", []).extend(
             [
@@ -2355,7 +2647,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if app.openid_enabled and (path == "/zot/auth/login" or path.startswith("/zot/auth/callback/")):
             return self.route_openid()
         if app.basic_enabled and path == "/zot/auth/logout" and self.command in ("POST", "OPTIONS"):
-            return self.send(200, headers={"Set-Cookie": "session=; Path=/; Max-Age=0; HttpOnly"})
+            return self.route_logout()
         if path == "/v2" or path.startswith("/v2/"):
             return self.route_v2()
         return self.send(404, b"404 page not found\n", content_type="text/plain; charset=utf-8")
@@ -2685,14 +2977,94 @@ class Handler(http.server.BaseHTTPRequestHandler):
         )
 
     def route_openid(self):
-        """/zot/auth/login and /zot/auth/callback/<provider>: not implemented yet (501).
+        """/zot/auth/login (AuthURLHandler) and /zot/auth/callback/<provider> (CodeExchangeHandler)."""
+        app = self.app
+        if self.url_path == "/zot/auth/login":
+            return self.openid_login()
+        party = app.relying_parties.get(self.url_path[len(CALLBACK_BASE_PATH) + 1 :])
+        if party is None or not self.url_path.startswith(CALLBACK_BASE_PATH + "/"):
+            # github (OAuth2) logins are not covered by the double; others have no route
+            return self.send(404, b"404 page not found\n", content_type="text/plain; charset=utf-8")
+        return self.openid_callback(party)
 
-        The flow to add: login?provider=P&callback_ui=/ -> 302 to the IdP with state kept in
-        a cookie; the callback exchanges the code, maps identity and groups from the claims
-        (claimMapping, default email/groups), saves them with app.users.set_groups and calls
-        self.start_session(identity) before redirecting to callback_ui.
-        """
-        return self.send_json(501, error_body("UNSUPPORTED", {"reason": "openid login not implemented"}))
+    def openid_login(self):
+        app = self.app
+        party = app.relying_parties.get(self.first("provider") or "")
+        if party is None:
+            log("error", "failed to authenticate due to unrecognized openid provider")
+            return self.send(400)
+        allow_origins = list(dig(app.auth, "openid", "callbackalloworigins") or [])
+        allow_origins.append(dig(app.conf, "http", "externalurl") or "")
+        state = str(uuid.uuid4())
+        verifier = secrets.token_urlsafe(32) if party.pkce else None
+        handle = app.pending_logins.add(
+            provider=party.name,
+            state=state,
+            callback=validate_callback_ui(self.first("callback_ui") or "", allow_origins),
+            verifier=verifier,
+        )
+        secure = "; Secure" if app.auth.get("securesession") else ""
+        cookie = (
+            f"statecookie={handle}; Path={CALLBACK_BASE_PATH}; "
+            f"Max-Age={RELYING_PARTY_COOKIE_MAX_AGE}; HttpOnly{secure}"
+        )
+        location = party.authorization_url(state, code_challenge(verifier) if verifier else None)
+        return self.send(302, headers={"Location": location, "Set-Cookie": cookie})
+
+    def openid_callback(self, party):
+        cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+        login = self.app.pending_logins.take(cookies["statecookie"].value if "statecookie" in cookies else "")
+        state = self.first("state") or ""
+        if login is None or login["provider"] != party.name or login["state"] != state:
+            log("error", "'state' cookie differs from the actual one", component="openID")
+            return self.send_text(401, "failed to get state: invalid state cookie")
+        if self.first("error"):
+            return self.send_text(500, f"{self.first('error')}: {self.first('error_description') or ''}")
+        try:
+            tokens = party.exchange_code(self.first("code") or "", login["verifier"])
+        except OpenIDError as err:
+            log("error", "failed to exchange token", component="openID", error=str(err))
+            return self.send_text(401, f"failed to exchange token: {err}")
+        try:
+            id_claims = party.verify_id_token(tokens["id_token"], tokens["access_token"])
+            info = party.userinfo(tokens["access_token"], id_claims.get("sub"))
+        except OpenIDError as err:
+            log("error", "failed to verify tokens or read userinfo", component="openID", error=str(err))
+            return self.send_text(401, f"userinfo failed: {err}")
+        username, groups = party.identity(info, id_claims)
+        if not username:
+            log("error", "failed to set user record for empty username value")
+            return self.send(401)
+        self.app.users.set_groups(username, groups)  # what sessions and API keys resolve to
+        self.username = username
+        self.start_session(username, party.name)
+        log("info", "user profile set successfully", identity=username, groups=groups)
+        if login["callback"]:
+            return self.send(302, headers={"Location": login["callback"]})
+        return self.send(200)
+
+    def route_logout(self):
+        """Logout: the session ends on the server; OIDC sessions get the IdP's end-session URL."""
+        if self.command == "OPTIONS":
+            return self.send(204)
+        cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+        provider = self.app.users.end_session(cookies["session"].value if "session" in cookies else "")
+        answer = {}
+        party = self.app.relying_parties.get(provider)
+        endpoint = party.metadata.get("end_session_endpoint") if party else None
+        if endpoint:
+            query = urllib.parse.urlencode(
+                {
+                    "client_id": party.client_id,
+                    "post_logout_redirect_uri": openid_origin(self.app.conf) + "/login",
+                }
+            )
+            answer["endSessionUrl"] = endpoint + ("&" if "?" in endpoint else "?") + query
+        self.send_json(200, answer, {"Set-Cookie": "session=; Path=/; Max-Age=0; HttpOnly"})
+
+    def send_text(self, status, text):
+        """http.Error: a plain-text line."""
+        self.send(status, (text + "\n").encode(), content_type="text/plain; charset=utf-8")
 
     def route_apikey(self):
         if self.command == "OPTIONS":
@@ -2787,6 +3159,20 @@ def serve(config_path):
         # zot panics when e.g. the htpasswd file cannot be read
         log("panic", "failed to init controller", error=str(err))
         return 2
+    try:
+        app.discover_openid()
+    except OpenIDError as err:
+        for party in app.relying_parties.values():
+            log(
+                "panic",
+                "failed to initialize new relying party oidc",
+                issuer=party.issuer,
+                redirectURI=party.redirect_uri,
+                scopes=party.scopes,
+                error=str(err),
+            )
+            break
+        return 2  # a Go panic
     keys = dig(conf, "http", "auth", "_sessionkeys")
     if keys and (len(keys["hashkey"]) not in (32, 64) or len(keys["encryptkey"]) not in (0, 16, 24, 32)):
         log("warn", "session keys have unusual lengths (hashKey 32|64, encryptKey 16|24|32 bytes)")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate docs/reference/ from the collection's own documentation, and the security
 model's who-can-do-what table from the zot role's default access policy.
 

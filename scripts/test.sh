@@ -27,7 +27,7 @@ stage "unit tests"
 run_pytest -q tests/unit
 
 stage "integration tests (registry on loopback)"
-run_pytest -q -m integration tests/integration
+run_pytest -q tests/integration
 
 stage "collection build and module docs"
 tmp=$(mktemp -d)

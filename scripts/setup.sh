@@ -18,6 +18,12 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# crun cannot run containers on this machine's cgroup hybrid mode; podman must use runc.
+conf=/etc/containers/containers.conf.d/50-zotops-runc.conf
+if [[ ! -f "$conf" ]]; then
+  mkdir -p "$(dirname "$conf")"
+  printf '# Written by zotops.registry scripts/setup.sh\n[engine]\nruntime = "runc"\n' > "$conf"
+fi
 # Debian starts docker-registry on port 5000 by default; the tests run their own instances.
 if systemctl is-active --quiet docker-registry 2>/dev/null; then systemctl disable --now docker-registry || true; fi
 

@@ -1,0 +1,236 @@
+"""Bad input matrix: every malformed setting, given to a converged host, fails the play with
+a message naming the offending field, and the host is left exactly as it was: watched files
+byte-identical (same owner and mode), zot not restarted, and an image pushed before still
+pulled with the same digest."""
+
+import hashlib
+import socket
+
+import pytest
+import reliability_host as rh
+
+# The test inventory's users, as the extra vars of a case must restate them.
+USERS = [
+    {"name": "ci", "password": "{{ vault_zot_ci_password }}", "groups": ["artifact-workloads"]},
+    {"name": "admin", "password": "{{ vault_zot_admin_password }}", "groups": ["artifact-admins"]},
+    {"name": "prometheus", "password": "{{ vault_zot_prometheus_password }}"},
+    {"name": "viewer", "password": "{{ vault_zot_viewer_password }}"},
+]
+ADMIN_POLICY = {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]}
+
+
+def policy(repositories, **extra):
+    """zot_access_control with the given repositories and the role's admin/metrics policy."""
+    return {
+        "zot_access_control": {
+            "repositories": repositories,
+            "adminPolicy": ADMIN_POLICY,
+            "metrics": {"users": ["prometheus"]},
+            **extra,
+        }
+    }
+
+
+def ci_can(*actions):
+    return {
+        "**": {
+            "anonymousPolicy": ["read"],
+            "policies": [{"groups": ["artifact-workloads"], "actions": list(actions)}],
+        }
+    }
+
+
+# (id, extra vars, substrings the failure output must contain: the field and the reason).
+# "{release}" in a value is replaced by the URL of a local fake release server.
+CASES = [
+    ("policy-unknown-action", policy(ci_can("read", "push")), ["policies[0].actions[1]", "unknown action"]),
+    (
+        "policy-leading-slash-glob",
+        policy({"/team/**": {"anonymousPolicy": ["read"]}}),
+        ["/team/**", "leading"],
+    ),
+    (
+        "policy-unclosed-bracket-glob",
+        policy({"team/[ab": {"anonymousPolicy": ["read"]}}),
+        ["team/[ab", "invalid glob"],
+    ),
+    ("policy-empty-glob", policy({"": {"anonymousPolicy": ["read"]}}), ["empty glob"]),
+    (
+        "policy-overlapping-globs",
+        policy({"team/*": {"defaultPolicy": ["read"]}, "*/app": {"defaultPolicy": ["read", "create"]}}),
+        ["overlaps", "same length"],
+    ),
+    ("policy-update-without-create", policy(ci_can("read", "update")), ["policies[0].actions", "update"]),
+    ("policy-create-without-read", policy(ci_can("create")), ["policies[0].actions", "read"]),
+    (
+        "policy-uppercase-group",
+        policy({"**": {"policies": [{"groups": ["CI-Pushers"], "actions": ["read"]}]}}),
+        ["groups[0]", "lowercase"],
+    ),
+    (
+        "policy-anonymous-push",
+        policy({"**": {"anonymousPolicy": ["read", "create"]}}),
+        ["anonymousPolicy", "anonymous callers may"],
+    ),
+    ("policy-not-a-mapping", {"zot_access_control": ["read"]}, ["accessControl", "dict"]),
+    ("policy-unknown-key", policy({"**": {"anonymousPolicies": ["read"]}}), ["anonymousPolicies"]),
+    (
+        "policy-requirement-violated",
+        {
+            "zot_access_policy_require": [
+                {"who": {"anonymous": True}, "repos": ["team/app"], "cannot": ["read"]}
+            ]
+        },
+        ["team/app", "read"],
+    ),
+    ("zot-version-too-old-for-immutable-tags", {"zot_version": "v2.1.14"}, ["v2.1.14", "immutable"]),
+    ("zot-version-malformed", {"zot_version": "2.1.20"}, ["zot_version"]),
+    (
+        "external-url-trailing-path",
+        {"zot_external_url": "https://zot.example.test/registry/"},
+        ["zot_external_url"],
+    ),
+    ("external-url-without-scheme", {"zot_external_url": "zot.example.test"}, ["zot_external_url"]),
+    ("http-port-out-of-range", {"zot_http_port": 70000}, ["zot_http_port"]),
+    ("tls-cert-without-key", {"zot_tls_cert": "/etc/zot/tls.crt"}, ["zot_tls_cert", "zot_tls_key"]),
+    (
+        "session-hash-key-too-short",
+        {
+            "zot_session_keys": {
+                "hash_key": "0123456789",
+                "encrypt_key": "{{ vault_zot_session_encrypt_key }}",
+            }
+        },
+        ["zot_session_keys.hash_key"],
+    ),
+    (
+        "session-encrypt-key-too-short",
+        {"zot_session_keys": {"hash_key": "{{ vault_zot_session_hash_key }}", "encrypt_key": "short"}},
+        ["zot_session_keys", "encrypt_key"],
+    ),
+    (
+        "htpasswd-empty-password",
+        {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": ""}]},
+        ["zot_htpasswd_users[4].password", "empty"],
+    ),
+    (
+        "htpasswd-duplicate-user",
+        {"zot_htpasswd_users": USERS + [{"name": "ci", "password": "other-secret"}]},
+        ["zot_htpasswd_users[4].name", "twice"],
+    ),
+    (
+        "htpasswd-colon-in-name",
+        {"zot_htpasswd_users": USERS + [{"name": "a:b", "password": "pw-1234"}]},
+        ["zot_htpasswd_users[4].name"],
+    ),
+    (
+        "htpasswd-password-over-72-bytes",
+        {"zot_htpasswd_users": USERS + [{"name": "long", "password": "x" * 73}]},
+        ["zot_htpasswd_users[4].password", "72"],
+    ),
+    ("bcrypt-cost-too-low", {"zot_htpasswd_bcrypt_cost": 4}, ["zot_htpasswd_bcrypt_cost"]),
+    (
+        "ldap-unknown-key",
+        {
+            "zot_ldap": {
+                "address": "ldap.example.test",
+                "port": 636,
+                "base_dn": "dc=example",
+                "user_attribute": "uid",
+                "bind_pasword": "typo",
+            }
+        },
+        ["zot_ldap.bind_pasword", "unknown"],
+    ),
+    ("verify-without-pusher", {"zot_verify_pusher": {}}, ["zot_verify_pusher"]),
+    ("binary-source-unknown", {"zot_binary_source": "download"}, ["zot_binary_source"]),
+    (
+        "local-binary-missing",
+        {"zot_binary_local_path": "/nonexistent/zot-binary"},
+        ["/nonexistent/zot-binary"],
+    ),
+    (
+        "release-checksum-mismatch",
+        {"zot_binary_source": "release", "zot_release_base_url": "{release}"},
+        ["checksum", "zot-linux-amd64"],
+    ),
+    (
+        "release-pinned-checksum-wrong",
+        {
+            "zot_binary_source": "release",
+            "zot_release_base_url": "{release}",
+            "zot_binary_checksum": "0" * 64,
+        },
+        ["checksum"],
+    ),
+    (
+        "release-asset-not-in-checksums",
+        {
+            "zot_binary_source": "release",
+            "zot_release_base_url": "{release}",
+            "zot_release_flavour": "-minimal",
+        },
+        ["checksum", "zot-linux-amd64-minimal"],
+    ),
+    ("config-extra-unknown-key", {"zot_config_extra": {"http": {"realmm": "typo"}}}, ["realmm"]),
+    ("config-extra-bad-log-level", {"zot_config_extra": {"log": {"level": "chatty"}}}, ["level"]),
+    (
+        "tls-files-missing",
+        {"zot_tls_cert": "/etc/zot/missing.crt", "zot_tls_key": "/etc/zot/missing.key"},
+        ["/etc/zot/missing.crt"],
+    ),
+    ("port-clash", {"zot_http_port": "{busy_port}"}, ["{busy_port}"]),
+]
+
+
+@pytest.fixture(scope="module")
+def fake_release(static_server):
+    """A fake release: an asset that is not zot and a checksum list that does not match it."""
+    url, directory = static_server
+    asset = b"#!/bin/sh\necho not zot\n"
+    (directory / "zot-linux-amd64").write_bytes(asset)
+    (directory / "zot-linux-amd64-minimal").write_bytes(asset)
+    wrong = hashlib.sha256(asset + b"tampered").hexdigest()
+    (directory / "checksums.sha256.txt").write_text("%s  zot-linux-amd64\n" % wrong)
+    return url
+
+
+@pytest.fixture(scope="module")
+def busy_port():
+    """A loopback port something else already listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def _fill(value, placeholders):
+    if isinstance(value, str):
+        if value in placeholders:
+            return placeholders[value]
+        for key, replacement in placeholders.items():
+            value = value.replace(key, str(replacement))
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, placeholders) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, placeholders) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "extra_vars, expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_bad_input_fails_clearly_and_changes_nothing(
+    extra_vars, expected, restore_after, seed_image, fake_release, busy_port
+):
+    placeholders = {"{release}": fake_release, "{busy_port}": busy_port}
+    before = restore_after.baseline
+    run = rh.run_playbook(restore_after.inventory, _fill(extra_vars, placeholders))
+
+    assert run.returncode != 0, run
+    assert "fatal:" in run.output or "ERROR!" in run.output, run
+    for text in _fill(expected, placeholders):
+        assert str(text) in run.output, "%r not in the failure output: %r" % (text, run)
+    assert rh.fingerprint() == before
+    assert rh.pull_digest(seed_image) == seed_image.digest

@@ -1,0 +1,79 @@
+"""Faults on a converged host: a killed zot comes back under systemd, unwritable storage
+fails loudly, and an interrupted converge is completed by the next one with nothing lost."""
+
+import json
+
+import reliability_host as rh
+
+# systemd restarts zot RestartSec=5 after it dies; give it ample room.
+RESTART_WAIT = 60
+
+
+def test_killed_zot_is_restarted_and_pushes_resume(restore_after, seed_image, tmp_path):
+    old_pid = rh.zot_pid()
+    rh.host_run("systemctl", "kill", "--signal=SIGKILL", "zot")
+
+    rh.wait_for(
+        lambda: rh.zot_pid() not in ("0", old_pid) and rh.registry_ready(),
+        RESTART_WAIT,
+        "systemd to restart zot",
+    )
+    assert rh.host_run("systemctl", "is-active", "zot").stdout.strip() == "active"
+    fresh = rh.push_seed(tmp_path, "after-kill")
+    assert rh.pull_digest(fresh) == fresh.digest
+    assert rh.pull_digest(seed_image) == seed_image.digest
+
+
+def test_unwritable_storage_fails_clearly_and_recovers(restore_after, seed_image, tmp_path):
+    # A read-only bind mount over the storage directory, as a full or failed disk remounted
+    # read-only would leave it.
+    rh.host_shell("mount --bind /var/lib/zot /var/lib/zot && mount -o remount,bind,ro /var/lib/zot")
+    try:
+        refused = rh.skopeo(
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds=%s:%s" % rh.CI,
+            "docker://%s/%s:%s" % (rh.REGISTRY, seed_image.repo, seed_image.tag),
+            "docker://%s/reliability/readonly:v1" % rh.REGISTRY,
+        )
+        assert refused.returncode != 0
+        # Reads keep working while writes fail.
+        assert rh.pull_digest(seed_image) == seed_image.digest
+
+        run = rh.run_playbook(restore_after.inventory)
+        assert run.returncode != 0, run
+        # The verification checklist's push is what fails, and it says so.
+        assert "does not behave as its access policy says" in run.output, run
+    finally:
+        rh.host_shell("umount /var/lib/zot")
+    run = rh.run_playbook(restore_after.inventory)
+    assert run.returncode == 0, run
+    assert rh.pull_digest(seed_image) == seed_image.digest
+
+
+def test_interrupted_converge_is_completed_by_the_next(restore_after, seed_image):
+    change = {"zot_http_read_timeout": "75s"}
+    process, log_path = rh.start_playbook(restore_after.inventory, change)
+    try:
+        # Kill it once it has started writing the host's files.
+        rh.wait_for(
+            lambda: "TASK [zotops.registry.zot : Write htpasswd" in open(log_path).read(),
+            rh.PLAYBOOK_TIMEOUT,
+            "the converge to reach the secret files",
+        )
+    finally:
+        rh.kill_playbook(process)
+    output = open(log_path).read()
+    assert not rh.leaked_secrets(output)
+    assert "PLAY RECAP" not in output, "the converge finished before it could be interrupted"
+
+    run = rh.run_playbook(restore_after.inventory, change)
+    assert run.returncode == 0, run
+    config = json.loads(rh.host_run("cat", "/etc/zot/config.json").stdout)
+    assert config["http"]["readTimeout"] == "75s"
+    assert rh.registry_ready()
+    assert rh.pull_digest(seed_image) == seed_image.digest
+    # And it converged: a second run changes nothing.
+    again = rh.run_playbook(restore_after.inventory, change)
+    assert again.returncode == 0, again
+    assert "changed=0" in again.output, again

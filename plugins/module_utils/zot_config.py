@@ -20,6 +20,12 @@ HTPASSWD_FILE = "htpasswd"
 SESSION_KEYS_FILE = "session-keys.json"
 LDAP_CREDENTIALS_FILE = "ldap-credentials.json"
 SYNC_CREDENTIALS_FILE = "sync-credentials.json"
+OIDC_CREDENTIALS_FILE = "oidc-credentials.json"
+
+# zot's provider key for any standard OpenID Connect IdP (Dex, Authentik, Keycloak, ...).
+OIDC_PROVIDER = "oidc"
+# The path zot registers for the IdP's redirect; the IdP must list <externalUrl> + this.
+OIDC_CALLBACK_PATH = "/zot/auth/callback/" + OIDC_PROVIDER
 
 READ_ONLY = ["read"]
 
@@ -150,7 +156,16 @@ def build_config(settings):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
     if settings.get("ldap"):
         auth["ldap"] = _ldap_config(settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE))
-    if settings.get("api_keys_enabled"):
+    oidc = settings.get("oidc") or {}
+    if oidc.get("enabled"):
+        if not settings.get("external_url"):
+            raise ZotConfigError(
+                "zot_external_url: required when zot_oidc_enabled is true (zot builds the "
+                "redirect URI <zot_external_url>%s from it)" % OIDC_CALLBACK_PATH
+            )
+        auth["openid"] = _openid_config(oidc, "%s/%s" % (config_dir, OIDC_CREDENTIALS_FILE))
+    # zot turns API keys on whenever OpenID is configured; the config says so explicitly.
+    if settings.get("api_keys_enabled") or oidc.get("enabled"):
         auth["apikey"] = True
     if settings.get("secure_session"):
         auth["secureSession"] = True
@@ -229,3 +244,29 @@ def ldap_credentials(ldap):
         "bindDN": ldap.get("bind_dn", ""),
         "bindPassword": ldap.get("bind_password", ""),
     }
+
+
+def _openid_config(oidc, credentials_file):
+    """http.auth.openid with the one provider `oidc`; client id and secret stay in the file."""
+    if not oidc.get("issuer"):
+        raise ZotConfigError("zot_oidc_issuer: required when zot_oidc_enabled is true")
+    scopes = list(oidc.get("scopes") or [])
+    if "openid" not in scopes:
+        raise ZotConfigError("zot_oidc_scopes: must contain openid, got %s" % scopes)
+    provider = {
+        "name": oidc.get("provider_name") or "OIDC",
+        "issuer": oidc["issuer"],
+        "credentialsFile": credentials_file,
+        "scopes": scopes,
+    }
+    mapping = {
+        key: oidc[setting]
+        for key, setting in (("username", "claim_username"), ("groups", "claim_groups"))
+        if oidc.get(setting)
+    }
+    if mapping:
+        provider["claimMapping"] = mapping
+    result = {"providers": {OIDC_PROVIDER: provider}}
+    if oidc.get("callback_allow_origins"):
+        result["callbackAllowOrigins"] = list(oidc["callback_allow_origins"])
+    return result

@@ -181,3 +181,61 @@ def test_ldap_credentials():
         "bindDN": "cn=zot",
         "bindPassword": "s",
     }
+
+
+OIDC = {
+    "enabled": True,
+    "issuer": "https://dex.example/dex",
+    "provider_name": "Dex",
+    "scopes": ["openid", "profile", "email", "groups"],
+}
+
+
+def test_oidc_provider_is_always_the_oidc_key_and_forces_api_keys():
+    config = build(oidc=OIDC, external_url="https://zot.example/", api_keys_enabled=False)
+    auth = config["http"]["auth"]
+    assert auth["openid"] == {
+        "providers": {
+            "oidc": {
+                "name": "Dex",
+                "issuer": "https://dex.example/dex",
+                "credentialsFile": "/etc/zot/oidc-credentials.json",
+                "scopes": ["openid", "profile", "email", "groups"],
+            }
+        }
+    }
+    assert auth["apikey"] is True
+    assert config["http"]["externalUrl"] == "https://zot.example"
+
+
+def test_oidc_claim_mapping_and_callback_origins():
+    oidc = dict(
+        OIDC,
+        claim_username="preferred_username",
+        claim_groups="roles",
+        callback_allow_origins=["https://ui.example"],
+    )
+    openid = build(oidc=oidc, external_url="https://zot.example")["http"]["auth"]["openid"]
+    assert openid["providers"]["oidc"]["claimMapping"] == {
+        "username": "preferred_username",
+        "groups": "roles",
+    }
+    assert openid["callbackAllowOrigins"] == ["https://ui.example"]
+
+
+def test_oidc_off_leaves_no_trace():
+    auth = build(oidc=dict(OIDC, enabled=False), api_keys_enabled=False)["http"]["auth"]
+    assert "openid" not in auth and "apikey" not in auth
+
+
+@pytest.mark.parametrize(
+    "oidc, external_url, field",
+    [
+        (OIDC, "", "zot_external_url"),
+        (dict(OIDC, issuer=""), "https://zot.example", "zot_oidc_issuer"),
+        (dict(OIDC, scopes=["email"]), "https://zot.example", "zot_oidc_scopes"),
+    ],
+)
+def test_oidc_errors_name_the_variable(oidc, external_url, field):
+    with pytest.raises(zot_config.ZotConfigError, match=field):
+        build(oidc=oidc, external_url=external_url)

@@ -125,10 +125,6 @@ def _changed_tasks(result: subprocess.CompletedProcess) -> list[str]:
     return changed
 
 
-# roles/zot/tasks/service_launchd.yml registers __zot_unit too; on Linux that skipped task
-# overwrites the systemd unit's result, so verify.yml's "fresh host in check mode" guard
-# never holds and the checklist probes a registry that is not running yet.
-@pytest.mark.xfail(strict=True, reason="zot role: __zot_unit is overwritten by the skipped launchd task")
 def test_dry_run_on_a_fresh_host_succeeds(runs):
     result = runs["fresh check"]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

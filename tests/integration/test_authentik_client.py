@@ -16,10 +16,11 @@ import time
 import pytest
 import requests
 
+from tests.support.playbook import run_playbook
+
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 DOUBLE = os.path.join(REPO_ROOT, "tests", "authentik_double", "authentik_double.py")
 API_TOKEN = "authentik-api-token-4f1c2b"
 CLIENT_SECRET = "zot-client-secret-8d77e0a1"
@@ -76,22 +77,13 @@ def start_authentik(tmp_path):
         proc.wait(timeout=30)
 
 
-def run_playbook(tmp_path, plays, check=False, expect_ok=True):
-    """Run ``plays`` with -v --diff; return (facts dumped by the play, stdout, recap)."""
-    (tmp_path / "play.yml").write_text(json.dumps(plays))
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "--diff", "play.yml"]
-    command += ["-e", "ansible_python_interpreter=" + sys.executable]
-    command += ["--check"] if check else []
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    output = proc.stdout + proc.stderr
-    if expect_ok:
-        assert proc.returncode == 0, output
-    recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output)
+def run_with_facts(tmp_path, plays, check=False):
+    """Run ``plays`` with -v --diff; return (facts dumped by the play, all output, recap)."""
+    run = run_playbook(tmp_path, plays, check=check, diff=True, verbose=1)
     dumped = tmp_path / "facts.json"
     facts = json.loads(dumped.read_text()) if dumped.exists() else {}
     dumped.unlink(missing_ok=True)
-    return facts, output, {"changed": int(recap.group(2)), "failed": int(recap.group(3))}
+    return facts, run.output, run.recap
 
 
 def role_play(tmp_path, url):
@@ -128,12 +120,12 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     play = role_play(tmp_path, authentik.url)
 
     # Check mode on a fresh Authentik predicts changes and creates nothing.
-    _, _, recap = run_playbook(tmp_path, play, check=True)
+    _, _, recap = run_with_facts(tmp_path, play, check=True)
     assert recap["changed"] > 0
     assert authentik.one("/providers/oauth2/", name="zot") is None
     assert authentik.one("/core/users/", username="zot-ci") is None
 
-    facts, output, recap = run_playbook(tmp_path, play)
+    facts, output, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] > 0
     assert facts["issuer"] == authentik.url + "/application/o/zot/"
     provider = authentik.one("/providers/oauth2/", name="zot")
@@ -163,7 +155,7 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
         assert secret not in output
 
     # A second run changes nothing; the service account keeps its token, none is re-published.
-    facts, _, recap = run_playbook(tmp_path, play)
+    facts, _, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 0
     assert facts["ci_token"] == ""
 
@@ -175,11 +167,11 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
             "redirect_uris": [{"matching_mode": "regex", "url": "https://.*"}],
         },
     )
-    _, output, recap = run_playbook(tmp_path, play, check=True)
+    _, output, recap = run_with_facts(tmp_path, play, check=True)
     assert recap["changed"] == 1
     assert authentik.one("/providers/oauth2/", name="zot")["client_secret"] == "someone-else-set-this"
     # ...and a real run puts it back, with both secrets blanked in the diff.
-    _, output, recap = run_playbook(tmp_path, play)
+    _, output, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 1
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["client_secret"] == CLIENT_SECRET
@@ -192,12 +184,12 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
 def test_role_speaks_the_pre_2024_10_redirect_uri_format(tmp_path, start_authentik):
     authentik = start_authentik(version="2024.8.4")
     play = role_play(tmp_path, authentik.url)
-    _, _, recap = run_playbook(tmp_path, play)
+    _, _, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] > 0
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["redirect_uris"] == CALLBACK
     assert "invalidation_flow" not in provider
-    _, _, recap = run_playbook(tmp_path, play)
+    _, _, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 0
 
 
@@ -264,7 +256,7 @@ def module_play(url, module, args, token=API_TOKEN):
 )
 def test_module_errors_name_the_offending_field(tmp_path, start_authentik, module, args, token, message):
     authentik = start_authentik()
-    _, output, recap = run_playbook(tmp_path, module_play(authentik.url, module, args, token))
+    _, output, recap = run_with_facts(tmp_path, module_play(authentik.url, module, args, token))
     assert recap["failed"] == 0  # ignore_errors: the failure is in the registered result
     assert message in " ".join(output.split())  # the YAML callback wraps long messages
 
@@ -272,5 +264,5 @@ def test_module_errors_name_the_offending_field(tmp_path, start_authentik, modul
 def test_too_old_authentik_is_refused_with_its_version(tmp_path, start_authentik):
     authentik = start_authentik(version="2024.6.3")
     args = {"name": "zot", "client_id": "zot", "redirect_uris": [{"url": CALLBACK}]}
-    _, output, _ = run_playbook(tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args))
+    _, output, _ = run_with_facts(tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args))
     assert "Authentik 2024.6.3 is older than 2024.8" in output

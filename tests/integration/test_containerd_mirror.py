@@ -20,49 +20,21 @@ import urllib.request
 
 import pytest
 
+from tests.support.playbook import run_playbook
 from tests.zot_double.harness import docker_registry_binary, start_docker_registry
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-PLAYBOOK = """\
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: zotops.registry.containerd_mirror
-"""
+PLAY = {
+    "hosts": "localhost",
+    "connection": "local",
+    "gather_facts": False,
+    "roles": [{"role": "zotops.registry.containerd_mirror"}],
+}
 SECRET_KEY = "zak_0123456789abcdef0123456789abcdef"
 
 
-def run_role(tmp_path, role_vars, *extra_args, env=None):
-    """Run the role on localhost with role_vars; returns the finished process."""
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    (tmp_path / "vars.json").write_text(json.dumps(role_vars))
-    command = [
-        str(pathlib.Path(sys.executable).with_name("ansible-playbook")),
-        "-i",
-        "localhost,",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-e",
-        f"@{tmp_path / 'vars.json'}",
-        str(tmp_path / "play.yml"),
-        *extra_args,
-    ]
-    environment = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-        **(env or {}),
-    )
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
-
-
-def recap(process):
-    """PLAY RECAP counters of the single host, e.g. {'ok': 9, 'changed': 0, ...}."""
-    assert process.returncode == 0, process.stdout + process.stderr
-    line = next(x for x in process.stdout.splitlines() if x.startswith("localhost"))
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+def run_role(tmp_path, role_vars, **options):
+    """Run the role on localhost with role_vars as extra vars; options are run_playbook's."""
+    return run_playbook(tmp_path, [PLAY], extra_vars=role_vars, **options)
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,7 +131,7 @@ def test_minikube_mode_writes_start_files_and_copies_them_into_the_running_node(
         assert in_node.read_text() == (start_files / name / "hosts.toml").read_text()
         assert (in_node.parent / "hosts.toml.mode").read_text() == "0644"
 
-    assert recap(first)["changed"] >= 3
+    assert first.recap["changed"] >= 3
     commands = [call["args"] for call in first_calls]
     assert commands[0] == ["--profile=ci", "status", "--format={{.Host}}"]
     ssh = [args[args.index("--") + 1] for args in commands[1:]]
@@ -169,7 +141,7 @@ def test_minikube_mode_writes_start_files_and_copies_them_into_the_running_node(
     assert not (tmp_path / "config.toml").exists()
 
     second = run_role(tmp_path, role_vars, env=minikube["env"])
-    assert recap(second)["changed"] == 0
+    assert second.recap["changed"] == 0
     assert not [c for c in minikube["calls"]() if "install" in " ".join(c["args"])]
 
 
@@ -178,7 +150,7 @@ def test_minikube_mode_with_a_stopped_node_only_writes_the_start_files(tmp_path,
 
     result = run_role(tmp_path, minikube_vars(tmp_path), env=minikube["env"])
 
-    assert recap(result)["failed"] == 0
+    assert result.recap["failed"] == 0
     assert [call["args"][1] for call in minikube["calls"]()] == ["status"]
     start_files = tmp_path / "mk" / ".minikube" / "files" / "etc" / "containerd" / "certs.d"
     assert (start_files / "ghcr.io" / "hosts.toml").exists()
@@ -188,16 +160,15 @@ def test_minikube_mode_with_a_stopped_node_only_writes_the_start_files(tmp_path,
 def test_minikube_mode_without_minikube_fails_naming_the_command(tmp_path, minikube):
     role_vars = minikube_vars(tmp_path, containerd_mirror_minikube_binary="/nonexistent/minikube")
 
-    result = run_role(tmp_path, role_vars, env=minikube["env"])
+    result = run_role(tmp_path, role_vars, env=minikube["env"], expect_success=False)
 
-    assert result.returncode != 0
     assert "/nonexistent/minikube" in result.stdout
 
 
 def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, minikube):
     role_vars = minikube_vars(tmp_path, containerd_mirror_auth={"username": "ci-bot", "api_key": SECRET_KEY})
 
-    result = run_role(tmp_path, role_vars, "--diff", env=minikube["env"])
+    result = run_role(tmp_path, role_vars, diff=True, env=minikube["env"])
 
     header = "Basic " + base64.b64encode(f"ci-bot:{SECRET_KEY}".encode()).decode()
     in_node = minikube["node"] / "etc" / "containerd" / "certs.d" / "docker.io" / "hosts.toml"
@@ -205,7 +176,7 @@ def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, m
     assert (in_node.parent / "hosts.toml.mode").read_text() == "0600"
     calls = json.dumps(minikube["calls"]())
     for secret in (SECRET_KEY, header.split()[1]):
-        assert secret not in result.stdout + result.stderr
+        assert secret not in result.output
         assert secret not in calls
     start_file = tmp_path / "mk" / ".minikube" / "files/etc/containerd/certs.d/docker.io/hosts.toml"
     assert start_file.stat().st_mode & 0o777 == 0o600
@@ -381,8 +352,8 @@ def test_containerd_pulls_through_zot_and_keeps_pulling_without_the_upstream(
     original_config = containerd.config.read_text()
     role_vars = host_vars(tmp_path, zot, upstreams, containerd.config)
 
-    first = run_role(tmp_path, role_vars, "--diff")
-    assert recap(first)["changed"] == 3  # directory, hosts.toml, config.toml
+    first = run_role(tmp_path, role_vars, diff=True)
+    assert first.recap["changed"] == 3  # directory, hosts.toml, config.toml
 
     # config.toml: the old text untouched, config_path added, and containerd reads it so.
     edited = containerd.config.read_text()
@@ -409,7 +380,7 @@ def test_containerd_pulls_through_zot_and_keeps_pulling_without_the_upstream(
     containerd.pull(tmp_path / "certs.d")
 
     second = run_role(tmp_path, role_vars)
-    assert recap(second)["changed"] == 0
+    assert second.recap["changed"] == 0
 
 
 @pytest.mark.integration
@@ -446,12 +417,12 @@ def test_pulls_carry_the_api_key_and_the_key_never_shows(
         containerd_mirror_auth={"username": "node", "api_key": api_key},
     )
 
-    result = run_role(tmp_path, role_vars, "--diff")
+    result = run_role(tmp_path, role_vars, diff=True)
 
-    assert recap(result)["failed"] == 0
+    assert result.recap["failed"] == 0
     header = base64.b64encode(f"node:{api_key}".encode()).decode()
-    assert api_key not in result.stdout + result.stderr
-    assert header not in result.stdout + result.stderr
+    assert api_key not in result.output
+    assert header not in result.output
     hosts_file = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
     assert hosts_file.stat().st_mode & 0o777 == 0o600
     containerd.pull(tmp_path / "certs.d")
@@ -470,9 +441,9 @@ def test_check_mode_on_a_fresh_node_changes_nothing_and_shows_the_files(tmp_path
         "containerd_mirror_restart": False,  # no service manager on this machine
     }
 
-    result = run_role(tmp_path, role_vars, "--check", "--diff")
+    result = run_role(tmp_path, role_vars, check=True, diff=True)
 
-    assert recap(result)["changed"] == 3
+    assert result.recap["changed"] == 3
     assert '[host."http://zot.internal:5000/v2/docker.io"]' in result.stdout
     assert "config_path = " in result.stdout
     assert not (tmp_path / "etc").exists()
@@ -503,8 +474,7 @@ def test_bad_settings_fail_before_anything_is_written(tmp_path, bad, message):
         **bad,
     }
 
-    result = run_role(tmp_path, role_vars)
+    result = run_role(tmp_path, role_vars, expect_success=False)
 
-    assert result.returncode != 0
     assert message in result.stdout
     assert not (tmp_path / "certs.d").exists()

@@ -4,20 +4,15 @@ Dex itself cannot run on these machines; the role's schema check (mirroring Dex 
 config structs) is what stands between a bad config and Dex.
 """
 
-import json
-import os
-import re
 import stat
-import subprocess
-import sys
 
 import pytest
 import yaml
 
+from tests.support.playbook import run_playbook
+
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SECRET = 'zot-dex-secret-"quoted"-5e1f'
 OTHER_SECRET = "grafana-inline-secret-77aa"
 CALLBACK = "https://zot.example.test/zot/auth/callback/oidc"
@@ -58,16 +53,8 @@ def run_role(tmp_path, role_vars, check=False, expect_ok=True):
             "post_tasks": [{"ansible.builtin.debug": {"var": "zot_oidc_issuer"}}],
         }
     ]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "--diff", "play.yml"]
-    command += ["-e", "ansible_python_interpreter=" + sys.executable]
-    command += ["--check"] if check else []
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    output = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == expect_ok, output
-    changed = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", output)
-    return output, int(changed.group(1))
+    run = run_playbook(tmp_path, play, check=check, diff=True, verbose=1, expect_success=expect_ok)
+    return run.output, run.recap["changed"]
 
 
 def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
 from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi
-from tests.integration.test_registry_check import run_task
+from tests.support.playbook import run_module
 from tests.zot_double import harness
 
 pytestmark = pytest.mark.integration
@@ -58,12 +58,12 @@ def test_ci_flow_with_an_api_key(tmp_path, zot_with_api_key, make_oci_layout):
         "repository": REPOSITORY,
     }
 
-    refused, stdout = run_task(tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.0", "latest"]))
+    refused, run = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.0", "latest"]))
     assert refused["failed"] is True
     assert refused["refused"] == ["v1.0.0"] and refused["allowed"] == ["latest"]
-    assert api_key not in stdout
+    assert api_key not in run.stdout
 
-    allowed, _ = run_task(tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.1", "sha-3f2a9c1", "latest"]))
+    allowed, _ = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.1", "sha-3f2a9c1", "latest"]))
     assert not allowed.get("failed")
     assert allowed["existing"] == [] and allowed["protected"] == ["v1.0.1"]
     for tag in allowed["allowed"]:
@@ -72,7 +72,7 @@ def test_ci_flow_with_an_api_key(tmp_path, zot_with_api_key, make_oci_layout):
     assert sorted(tags) == ["latest", "sha-3f2a9c1", "v1.0.0", "v1.0.1"]
 
     # A moving tag that already exists is not protected: the guard lets it through again.
-    again, _ = run_task(tmp_path, "oci_tag_guard", dict(guard, tags=["latest"]))
+    again, _ = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["latest"]))
     assert not again.get("failed") and again["existing"] == ["latest"]
 
 
@@ -82,8 +82,8 @@ def test_any_oci_registry_anonymously(tmp_path):
     try:
         OCIClient(RegistryClient(upstream.url)).push_image(REPOSITORY, "2.1.0", payload="x")
         args = {"url": upstream.url, "repository": REPOSITORY, "tags": ["2.1.0", "2.1.1"]}
-        result, _ = run_task(tmp_path, "oci_tag_guard", args)
-        custom, _ = run_task(
+        result, _ = run_module(tmp_path, "oci_tag_guard", args)
+        custom, _ = run_module(
             tmp_path, "oci_tag_guard", dict(args, tags=["2.1.0"], protected_tags=["release-.*"])
         )
     finally:

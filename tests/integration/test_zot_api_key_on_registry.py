@@ -4,10 +4,6 @@ The registry is real zot or the zot double (env ZOT_BINARY, see conftest.py). Th
 the key; what the key may do comes from zot's access control for that user.
 """
 
-import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,11 +14,10 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
     RegistryHTTPError,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi, format_rfc3339
+from tests.support.playbook import run_tasks
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 CI_USER, CI_PASSWORD = "ci-bot", "ci-bot-password-0123"
 
 
@@ -59,34 +54,6 @@ def task(url, check=False, diff=False, **args):
     }
 
 
-def run_tasks(tmp_path, *tasks):
-    """Run zot_api_key tasks in one ansible-playbook; return (registered results, stdout).
-
-    Task n registers ``r<n>``, so a later task can use an earlier result ("{{ r1.api_key }}").
-    """
-    out = tmp_path / "results.json"
-    registered = [dict(item, register="r%d" % n) for n, item in enumerate(tasks)]
-    names = ", ".join("r%d" % n for n in range(len(tasks)))
-    dump = {
-        "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": str(out)},
-        "check_mode": False,
-        "no_log": True,
-    }
-    playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": registered + [dump]}]
-    (tmp_path / "play.yml").write_text(json.dumps(playbook))
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-v", "play.yml"]
-    command += ["-e", "ansible_python_interpreter=" + sys.executable]
-    # This checkout's collection, never a copy installed under ~/.ansible.
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, ".cache", "collections"),
-    )
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text()), proc.stdout
-
-
 def login_status(url, username, secret):
     """Status of GET /v2/ with basic username:secret (200 or 401)."""
     client = RegistryClient(url, username=username, password=secret)
@@ -108,19 +75,22 @@ def test_key_life_cycle(tmp_path, registry):
     url = registry.url
 
     # Check mode, creation, second run. Had check mode created a key, the real run would keep it.
-    (predicted, created, again, other), stdout = run_tasks(
+    (predicted, created, again, other), run = run_tasks(
         tmp_path,
-        task(url, check=True, label="ci", expiration=20),
-        task(url, label="ci", expiration=20),
-        task(url, label="ci", expiration=20),
-        task(url, label="other", state="absent"),
+        [
+            task(url, check=True, label="ci", expiration=20),
+            task(url, label="ci", expiration=20),
+            task(url, label="ci", expiration=20),
+            task(url, label="other", state="absent"),
+        ],
+        verbose=1,
     )
     assert predicted["changed"] is True and "api_key" not in predicted
     assert created["changed"] is True and created["rotated"] is False and created["revoked"] == []
     assert created["username"] == CI_USER
     first_key = created["api_key"]
     assert first_key.startswith("zak_")
-    assert first_key not in stdout and CI_PASSWORD not in stdout
+    assert first_key not in run.stdout and CI_PASSWORD not in run.stdout
     assert again["changed"] is False and "api_key" not in again
     assert again["uuid"] == created["uuid"]
     assert again["expiration_date"] == created["expiration_date"]
@@ -134,18 +104,21 @@ def test_key_life_cycle(tmp_path, registry):
     # The key expires in 20 days, inside a 30-day window: check mode predicts, then rotation.
     # The password may also be another API key of the same owner.
     rotate = {"label": "ci", "expiration": 60, "rotate_before_days": 30}
-    (predicted, rotated, by_key), stdout = run_tasks(
+    (predicted, rotated, by_key), run = run_tasks(
         tmp_path,
-        task(url, check=True, diff=True, **rotate),
-        task(url, **rotate),
-        task(url, password="{{ r1.api_key }}", **rotate),
+        [
+            task(url, check=True, diff=True, **rotate),
+            task(url, **rotate),
+            task(url, password="{{ r1.api_key }}", **rotate),
+        ],
+        verbose=1,
     )
     assert predicted["rotated"] is True and predicted["revoked"] == [created["uuid"]]
-    assert created["uuid"] in stdout  # the diff shows uuids
+    assert created["uuid"] in run.stdout  # the diff shows uuids
     assert rotated["changed"] is True and rotated["rotated"] is True
     assert rotated["revoked"] == [created["uuid"]]
     second_key = rotated["api_key"]
-    assert second_key not in stdout
+    assert second_key not in run.stdout
     assert login_status(url, CI_USER, first_key) == 401
     assert login_status(url, CI_USER, second_key) == 200
     assert by_key["changed"] is False and by_key["uuid"] == rotated["uuid"]
@@ -153,9 +126,12 @@ def test_key_life_cycle(tmp_path, registry):
     # absent: check mode revokes nothing; the real run revokes every key with the label.
     (predicted, removed, gone), _ = run_tasks(
         tmp_path,
-        task(url, check=True, label="ci", state="absent"),
-        task(url, label="ci", state="absent"),
-        task(url, label="ci", state="absent"),
+        [
+            task(url, check=True, label="ci", state="absent"),
+            task(url, label="ci", state="absent"),
+            task(url, label="ci", state="absent"),
+        ],
+        verbose=1,
     )
     assert predicted["changed"] is True and predicted["revoked"] == [rotated["uuid"]]
     assert removed["changed"] is True and removed["revoked"] == [rotated["uuid"]]
@@ -165,12 +141,15 @@ def test_key_life_cycle(tmp_path, registry):
 
 def test_session_cookie_creates_a_key(tmp_path, registry):
     session = ui_session(registry.url)
-    (created, refused), stdout = run_tasks(
+    (created, refused), run = run_tasks(
         tmp_path,
-        task(registry.url, label="laptop", session=session, password=None),
-        task(registry.url, label="laptop", session="not-a-session", password=None),
+        [
+            task(registry.url, label="laptop", session=session, password=None),
+            task(registry.url, label="laptop", session="not-a-session", password=None),
+        ],
+        verbose=1,
     )
-    assert created["changed"] is True and session not in stdout
+    assert created["changed"] is True and session not in run.stdout
     assert login_status(registry.url, CI_USER, created["api_key"]) == 200
     assert refused["failed"] is True and "session" in refused["msg"]
 
@@ -185,8 +164,11 @@ def test_wrong_password_and_disabled_api_keys_fail_clearly(tmp_path, registry, s
     )
     (wrong_password, keys_off), _ = run_tasks(
         tmp_path,
-        task(registry.url, label="ci", password="wrong"),
-        task(without_keys.url, label="ci"),
+        [
+            task(registry.url, label="ci", password="wrong"),
+            task(without_keys.url, label="ci"),
+        ],
+        verbose=1,
     )
     assert wrong_password["failed"] is True
     assert "authentication as %s with basic auth failed" % CI_USER in wrong_password["msg"]
@@ -198,7 +180,10 @@ def test_unverifiable_username_revokes_the_new_key(tmp_path, registry):
     session = ui_session(registry.url)
     (failed,), _ = run_tasks(
         tmp_path,
-        task(registry.url, label="laptop", session=session, password=None, username="somebody-else"),
+        [
+            task(registry.url, label="laptop", session=session, password=None, username="somebody-else"),
+        ],
+        verbose=1,
     )
     assert failed["failed"] is True and "does not authenticate as 'somebody-else'" in failed["msg"]
 
@@ -208,7 +193,7 @@ def test_unverifiable_username_revokes_the_new_key(tmp_path, registry):
 
 
 def test_a_key_is_refused_by_a_repository_the_owner_may_not_write(tmp_path, registry):
-    (created,), _ = run_tasks(tmp_path, task(registry.url, label="ci"))
+    (created,), _ = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
     pusher = OCIClient(RegistryClient(registry.url, username=CI_USER, password=created["api_key"]))
     with pytest.raises(RegistryHTTPError) as refused:
         pusher.push_image("prod/app", "v1")
@@ -223,7 +208,9 @@ def test_rotation_while_logged_in_with_a_key_it_revokes(tmp_path, registry):
     # Also newer when both were created within the same second: it lives longer.
     newer = owner.create_api_key("ci", [], format_rfc3339(now + timedelta(days=6)))
 
-    (rotated,), _ = run_tasks(tmp_path, task(registry.url, label="ci", expiration=60, password=newer.secret))
+    (rotated,), _ = run_tasks(
+        tmp_path, [task(registry.url, label="ci", expiration=60, password=newer.secret)], verbose=1
+    )
     assert not rotated.get("failed"), rotated.get("msg")
     assert rotated["changed"] is True
     assert sorted(rotated["revoked"]) == sorted([older.key.uuid, newer.key.uuid])

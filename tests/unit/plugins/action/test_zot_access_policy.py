@@ -2,13 +2,8 @@
 JSON result it returns (the playbook writes the registered result to a file)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[4]
-ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+from tests.support.playbook import run_module
 
 POLICY = {
     "groups": {"ci": {"users": ["ci"]}},
@@ -26,44 +21,10 @@ POLICY = {
 }
 
 
-def run_task(tmp_path, task_args: dict, check_mode=False) -> dict:
-    out = tmp_path / "result.json"
-    playbook = [
-        {
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "zotops.registry.zot_access_policy": task_args,
-                    "register": "result",
-                    "ignore_errors": True,
-                },
-                {
-                    "ansible.builtin.copy": {
-                        "content": "{{ result | to_json }}",
-                        "dest": str(out),
-                    },
-                    "check_mode": False,
-                },
-            ],
-        }
-    ]
-    book = tmp_path / "playbook.yml"
-    book.write_text(json.dumps(playbook))
-    command = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(book)]
-    # The managed "host" is this machine: use the test interpreter for slurp and copy.
-    command += ["-e", f"ansible_python_interpreter={sys.executable}"]
-    if check_mode:
-        command.append("--check")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert out.exists(), completed.stdout + completed.stderr
-    return json.loads(out.read_text())
-
-
 def test_valid_policy_with_queries_and_requirements(tmp_path):
-    result = run_task(
+    result, _ = run_module(
         tmp_path,
+        "zot_access_policy",
         {
             "access_control": POLICY,
             "zot_version": "v2.1.20",
@@ -78,7 +39,7 @@ def test_valid_policy_with_queries_and_requirements(tmp_path):
                 }
             ],
         },
-        check_mode=True,
+        check=True,
     )
     assert result["failed"] is False and result["changed"] is False
     assert (
@@ -102,13 +63,16 @@ def test_valid_policy_with_queries_and_requirements(tmp_path):
 
 def test_all_errors_and_violations_are_listed(tmp_path):
     bad = {"repositories": {"apps/**": {"defaultPolicy": ["read", "push"]}, "/x": {}}}
-    result = run_task(tmp_path, {"access_control": bad, "auth_methods": ["htpasswd"]})
+    result, _ = run_module(
+        tmp_path, "zot_access_policy", {"access_control": bad, "auth_methods": ["htpasswd"]}
+    )
     assert result["failed"] is True
     assert len(result["errors"]) == 2
     assert all(e in result["msg"] for e in result["errors"])
 
-    result = run_task(
+    result, _ = run_module(
         tmp_path,
+        "zot_access_policy",
         {
             "access_control": POLICY,
             "require": [
@@ -127,9 +91,11 @@ def test_all_errors_and_violations_are_listed(tmp_path):
 
 def test_fail_on_warnings(tmp_path):
     policy = {"repositories": {"**": {"anonymousPolicy": ["read", "create"]}}}
-    lenient = run_task(tmp_path, {"access_control": policy})
+    lenient, _ = run_module(tmp_path, "zot_access_policy", {"access_control": policy})
     assert lenient["failed"] is False and len(lenient["policy_warnings"]) == 1
-    strict = run_task(tmp_path, {"access_control": policy, "fail_on_warnings": True})
+    strict, _ = run_module(
+        tmp_path, "zot_access_policy", {"access_control": policy, "fail_on_warnings": True}
+    )
     assert strict["failed"] is True and lenient["policy_warnings"][0] in strict["msg"]
 
 
@@ -140,7 +106,7 @@ def test_config_on_the_managed_host_is_read_by_path(tmp_path):
     }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
-    result = run_task(tmp_path, {"path": str(path)})
+    result, _ = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
     # No http.auth: the auth methods derived from the config are empty.
     assert result["failed"] is True
     assert result["errors"][0].startswith("accessControl: grants authenticated access")
@@ -148,12 +114,12 @@ def test_config_on_the_managed_host_is_read_by_path(tmp_path):
     config["http"]["auth"] = {"htpasswd": {"path": "/etc/zot/htpasswd"}}
     config["extensions"] = {"metrics": {}}
     path.write_text(json.dumps(config))
-    result = run_task(tmp_path, {"path": str(path)})
+    result, _ = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
     assert result["errors"] == []
     assert result["warnings"][0].startswith("accessControl.metrics: the metrics extension")
 
 
 def test_config_without_access_control_is_refused(tmp_path):
-    result = run_task(tmp_path, {"config": {"http": {"port": "5000"}}})
+    result, _ = run_module(tmp_path, "zot_access_policy", {"config": {"http": {"port": "5000"}}})
     assert result["failed"] is True
     assert result["msg"].startswith("config.http.accessControl: missing")

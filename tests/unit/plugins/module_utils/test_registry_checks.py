@@ -3,8 +3,6 @@
 import shutil
 import ssl
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,6 +17,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_checks im
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
     RegistryHTTPError,
 )
+from tests.support.http_server import QuietHandler, serve
 
 ALLOWED = {"allowed": True, "status": 200, "reason": "group grants create"}
 DENIED_403 = {"allowed": False, "status": 403, "reason": "no grant"}
@@ -61,11 +60,8 @@ def test_error_summary_prefers_the_registry_error_code():
     assert error_summary(RegistryHTTPError("plain text", 502, "u", b"<html>")) == "plain text"
 
 
-class _Health(BaseHTTPRequestHandler):
+class _Health(QuietHandler):
     """Answers health and the catalog; records every request so writes would show up."""
-
-    def log_message(self, *args):
-        pass
 
     def _answer(self):
         self.server.seen.append((self.command, self.path))
@@ -81,17 +77,13 @@ class _Health(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    httpd.seen = []
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(_Health) as httpd:
+        yield httpd
 
 
 def test_check_mode_only_reads(server):
     options = {
-        "url": "http://%s:%d" % server.server_address,
+        "url": server.url,
         "access_control": {"repositories": {"**": {"anonymousPolicy": ["read"]}}},
         "pusher": {"username": "ci", "password": "p", "groups": []},
         "admin": {"username": "admin", "password": "p", "groups": []},
@@ -109,7 +101,7 @@ def test_check_mode_only_reads(server):
 
 def test_checks_option_selects(server):
     options = {
-        "url": "http://%s:%d" % server.server_address,
+        "url": server.url,
         "access_control": {},
         "repository": "r",
         "checks": ["health"],
@@ -189,23 +181,16 @@ def pki(tmp_path_factory):
 @pytest.fixture
 def tls_server(pki):
     """HTTPS on 127.0.0.1 that asks for (and verifies) a client certificate if one is sent."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TLSHealth)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*pki["server"])
     context.load_verify_locations(pki["ca"])
     context.verify_mode = ssl.CERT_OPTIONAL
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield "https://127.0.0.1:%d" % httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(_TLSHealth, tls_context=context) as httpd:
+        yield httpd.url
 
 
-class _TLSHealth(BaseHTTPRequestHandler):
+class _TLSHealth(QuietHandler):
     """/livez answers everyone; /v2/ answers 200 only to a verified client certificate."""
-
-    def log_message(self, *args):
-        pass
 
     def do_GET(self):
         has_cert = bool(self.connection.getpeercert())

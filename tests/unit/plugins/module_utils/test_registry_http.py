@@ -2,8 +2,6 @@
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -12,15 +10,13 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
     RegistryHTTPError,
     parse_challenge,
 )
+from tests.support.http_server import QuietHandler, serve
 
 SECRET = "s3cret-never-shown"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Routes: /basic (basic auth), /bearer + /token (token flow), /cookie, /redirect, /echo."""
-
-    def log_message(self, *args):
-        pass
 
     def _reply(self, status, body=b"", headers=None):
         self.send_response(status)
@@ -75,35 +71,26 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.seen = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _base(server):
-    return "http://%s:%d" % server.server_address
+    with serve(_Handler) as httpd:
+        yield httpd
 
 
 def test_basic_auth_and_lower_case_headers(server):
-    client = RegistryClient(_base(server), username="alice", password=SECRET)
+    client = RegistryClient(server.url, username="alice", password=SECRET)
     resp = client.request("GET", "/basic")
     assert (resp.status, resp.body) == (200, b"hello")
     assert client.request("GET", "/echo").headers["x-mixed-case"] == "yes"
 
 
 def test_anonymous_sends_no_credentials(server):
-    resp = RegistryClient(_base(server)).request("GET", "/basic", expected=401)
+    resp = RegistryClient(server.url).request("GET", "/basic", expected=401)
     assert resp.status == 401
     assert resp.headers["www-authenticate"] == 'Basic realm="zot"'
     assert server.seen[-1][2] == ""
 
 
 def test_bearer_challenge_fetches_token_and_retries(server):
-    client = RegistryClient(_base(server), username="alice", password=SECRET)
+    client = RegistryClient(server.url, username="alice", password=SECRET)
     assert client.request("GET", "/bearer").json() == {"ok": True}
     # The second call reuses the token instead of being challenged again.
     client.request("GET", "/bearer")
@@ -112,7 +99,7 @@ def test_bearer_challenge_fetches_token_and_retries(server):
 
 
 def test_unexpected_status_raises_without_the_password(server):
-    client = RegistryClient(_base(server), username="alice", password="wrong-" + SECRET)
+    client = RegistryClient(server.url, username="alice", password="wrong-" + SECRET)
     with pytest.raises(RegistryHTTPError) as info:
         client.request("GET", "/basic")
     assert info.value.status == 401
@@ -122,19 +109,19 @@ def test_unexpected_status_raises_without_the_password(server):
 
 
 def test_expected_list_returns_non_2xx_and_rejects_others(server):
-    client = RegistryClient(_base(server))
+    client = RegistryClient(server.url)
     assert client.request("GET", "/missing", expected=[200, 404]).status == 404
     with pytest.raises(RegistryHTTPError):
         client.request("GET", "/echo", expected=404)
 
 
 def test_params_repeat_list_values(server):
-    resp = RegistryClient(_base(server)).request("GET", "/echo", params={"tag": ["a", "b"]})
+    resp = RegistryClient(server.url).request("GET", "/echo", params={"tag": ["a", "b"]})
     assert resp.body == b"/echo?tag=a&tag=b"
 
 
 def test_redirects_are_returned_unless_followed(server):
-    client = RegistryClient(_base(server))
+    client = RegistryClient(server.url)
     resp = client.request("GET", "/redirect", expected=302)
     assert resp.headers["location"] == "/echo"
     followed = client.request("GET", "/redirect", follow_redirects=True)
@@ -142,7 +129,7 @@ def test_redirects_are_returned_unless_followed(server):
 
 
 def test_cookies_set_by_the_server_are_sent_back(server):
-    client = RegistryClient(_base(server), cookies={"theme": "dark"})
+    client = RegistryClient(server.url, cookies={"theme": "dark"})
     client.request("GET", "/cookie")
     assert client.cookies == {"theme": "dark", "session": "abc123"}
     client.request("GET", "/echo")
@@ -150,7 +137,7 @@ def test_cookies_set_by_the_server_are_sent_back(server):
 
 
 def test_put_sends_the_body(server):
-    resp = RegistryClient(_base(server)).request("PUT", "/x", data="payload")
+    resp = RegistryClient(server.url).request("PUT", "/x", data="payload")
     assert resp.status == 201 and server.seen[-1][3] == b"payload"
 
 

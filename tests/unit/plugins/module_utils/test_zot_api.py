@@ -2,9 +2,7 @@
 
 import base64
 import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,6 +15,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
     parse_rfc3339,
     zot_api_from_params,
 )
+from tests.support.http_server import QuietHandler, serve
 
 OWNER = ("alice", "alice-password")
 SECRET = "zak_" + "ab" * 16
@@ -37,11 +36,8 @@ def _basic(user, password):
     return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Answers /zot/auth/apikey with ``server.status`` and records each request."""
-
-    def log_message(self, *args):
-        pass
 
     def _reply(self, status, payload=None):
         body = b"" if payload is None else json.dumps(payload).encode()
@@ -75,26 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.seen = []
-    httpd.status = None
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _base(server):
-    return "http://%s:%d" % server.server_address
+    with serve(_Handler, status=None) as httpd:
+        yield httpd
 
 
 def basic_api(server):
-    return zot_api_from_params({"url": _base(server), "username": OWNER[0], "password": OWNER[1]})
+    return zot_api_from_params({"url": server.url, "username": OWNER[0], "password": OWNER[1]})
 
 
 def session_api(server):
-    params = {"url": _base(server), "username": "alice@example.org", "session": "c00kie"}
+    params = {"url": server.url, "username": "alice@example.org", "session": "c00kie"}
     return zot_api_from_params(params)
 
 
@@ -206,7 +192,7 @@ def test_format_rfc3339_is_utc_whole_seconds():
 
 
 def test_a_client_logging_in_with_an_api_key_switches_to_the_new_key(server):
-    params = {"url": _base(server), "username": "ci-bot", "password": "zak_" + "00" * 16}
+    params = {"url": server.url, "username": "ci-bot", "password": "zak_" + "00" * 16}
     api = zot_api_from_params(params)
     api.adopt_key("ci-bot", SECRET)
     api.list_api_keys()

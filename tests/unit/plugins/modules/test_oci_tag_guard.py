@@ -2,8 +2,6 @@
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -13,16 +11,14 @@ from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
     DEFAULT_PROTECTED_TAGS,
 )
 from ansible_collections.zotops.registry.plugins.modules import oci_tag_guard
+from tests.support.http_server import QuietHandler, serve
 
 API_KEY = "zak_0123456789abcdef0123456789abcdef"
 EXISTING = {"v1.0.0", "latest"}
 
 
-class _Registry(BaseHTTPRequestHandler):
+class _Registry(QuietHandler):
     """HEAD /v2/team/app/manifests/<tag>: 200 if the tag exists; needs ci:<API_KEY>."""
-
-    def log_message(self, *args):
-        pass
 
     def do_HEAD(self):
         expected = "Basic " + base64.b64encode(("ci:" + API_KEY).encode()).decode()
@@ -39,11 +35,8 @@ class _Registry(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def registry_url():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield "http://%s:%d" % httpd.server_address
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(_Registry) as httpd:
+        yield httpd.url
 
 
 def run_module(capsys, **args):

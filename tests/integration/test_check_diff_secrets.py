@@ -49,7 +49,7 @@ def _start_host(image: str) -> None:
          image, "/lib/systemd/systemd"],
         capture_output=True, check=True,
     )  # fmt: skip
-    for _ in range(60):
+    for _attempt in range(60):
         state = subprocess.run(
             ["podman", "exec", HOST, "systemctl", "is-system-running"],
             capture_output=True,

@@ -55,6 +55,8 @@ def test_the_seed_topology(inventory):
     assert registry["zot_external_url"] == "https://registry.example.org"
     assert hostvars["authentik.example.org"]["ansible_connection"] == "local"
     assert hostvars["minikube"]["containerd_mirror_mode"] == "minikube"
+    assert registry["zot_oidc_enabled"] is True
+    assert registry["zot_oidc_issuer"] == "https://authentik.example.org/application/o/zot/"
     ci = next(user for user in registry["zot_htpasswd_users"] if user["name"] == "ci")
     assert ci["groups"] == ["artifact-workloads"]
 

@@ -46,31 +46,33 @@ def idp(command, *args):
     )
 
 
-def create_api_key(tmp_path, user, owner):
-    """zot_api_key with the session of a fresh browser login of `user` (an IdP subject)."""
-    browser, _ = browser_login(URL, user)
-    extra = tmp_path / f"{user}.json"
-    key_file = tmp_path / f"{user}.key"
-    extra.write_text(
-        json.dumps(
+def create_api_keys(tmp_path, users):
+    """zot_api_key with the session of a fresh browser login of each IdP subject.
+
+    users: {name: (subject, owner)}; returns {name: (owner, api_key)}.
+    """
+    logins = []
+    for name, (subject, owner) in users.items():
+        browser, _ = browser_login(URL, subject)
+        logins.append(
             {
-                "zot_url": URL,
                 "owner": owner,
                 "session": browser.cookies["session"],
                 "label": f"ci-{uuid.uuid4().hex[:6]}",
-                "key_file": str(key_file),
+                "key_file": str(tmp_path / f"{name}.key"),
             }
         )
-    )
+    extra = tmp_path / "logins.json"
+    extra.write_text(json.dumps({"zot_url": URL, "logins": logins}))
     run = subprocess.run(
         ["ansible-playbook", str(SCENARIO / "tests" / "api_key.yml"), "-e", f"@{extra}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         env=ansible_env(),
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    return owner, key_file.read_text()
+    return {name: (owner, (tmp_path / f"{name}.key").read_text()) for name, (_, owner) in users.items()}
 
 
 def skopeo(*args):
@@ -95,12 +97,8 @@ def refused(result):
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("keys")
-    return {
-        "ci": create_api_key(tmp, "ci-bot", CI_BOT),
-        "admin": create_api_key(tmp, "release-admin", ADMIN),
-        "visitor": create_api_key(tmp, "visitor", VISITOR),
-    }
+    users = {"ci": ("ci-bot", CI_BOT), "admin": ("release-admin", ADMIN), "visitor": ("visitor", VISITOR)}
+    return create_api_keys(tmp_path_factory.mktemp("keys"), users)
 
 
 @pytest.fixture(scope="module")

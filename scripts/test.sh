@@ -39,6 +39,6 @@ for module in plugins/modules/*.py; do
 done
 
 stage "molecule"
-for scenario in ${ZOTOPS_MOLECULE_SCENARIOS:-default mirror}; do
+for scenario in ${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc}; do
   molecule test -s "$scenario"
 done

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.support.oci_layout import make_oci_layout
+from tests.support.playbook import run_module, run_tasks
 from tests.support.vault import load_test_secrets
 
 REGISTRY = "127.0.0.1:5050"
@@ -143,6 +144,38 @@ def layouts(tmp_path_factory):
 def test_ci_pushes_a_new_version_tag(repo, layouts):
     result = push(layouts[0], "v1.0.0", repo, CI)
     assert result.returncode == 0, result.stderr
+
+
+def test_tag_guard_refuses_an_existing_release_tag(repo, tmp_path):
+    args = {
+        "url": URL,
+        "repository": repo,
+        "tags": ["v1.0.0", "sha-feedbee"],
+        "username": CI[0],
+        "password": CI[1],
+    }
+    result, _ = run_module(tmp_path, "oci_tag_guard", args)
+    assert result["failed"]
+    assert result["refused"] == ["v1.0.0"]
+    assert result["allowed"] == ["sha-feedbee"]
+
+
+def test_ci_api_key_pushes_new_tags_but_cannot_move_them(repo, layouts, tmp_path):
+    key_args = {"url": URL, "username": CI[0], "password": CI[1], "label": "molecule-ci"}
+    (created, again), run = run_tasks(
+        tmp_path, [{"zotops.registry.zot_api_key": key_args}, {"zotops.registry.zot_api_key": key_args}]
+    )
+    key = created["api_key"]
+    assert key.startswith("zak_") and key not in run.output
+    assert not again["changed"] and "api_key" not in again
+    try:
+        assert push(layouts[0], "sha-with-key", repo, ("ci", key)).returncode == 0
+        refused = push(layouts[1], "sha-with-key", repo, ("ci", key))
+        assert refused.returncode != 0 and "denied" in refused.stderr.lower()
+    finally:
+        removed, _ = run_module(tmp_path, "zot_api_key", dict(key_args, state="absent"))
+        assert removed["changed"]
+    assert requests.get(URL + "/v2/", auth=("ci", key), timeout=10).status_code == 401
 
 
 def test_anonymous_pull(repo, layouts, tmp_path):

@@ -7,7 +7,10 @@ bcrypt salts every hash, so naively re-hashing rewrites the file (and restarts z
 every run. A user's existing hash is kept whenever it still matches the password.
 """
 
-import bcrypt
+try:
+    import bcrypt
+except ImportError:  # only rendering htpasswd needs it; the collection's other filters do not
+    bcrypt = None
 
 # zot accepts bcrypt and SHA-crypt; bcrypt's $2y$ prefix is what htpasswd -B writes.
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
@@ -46,6 +49,8 @@ def hash_password(password, cost):
 
 def render_htpasswd(users, existing_content="", cost=MIN_COST):
     """htpasswd text for `users` ([{name, password, ...}]), reusing still-valid hashes."""
+    if bcrypt is None and users:
+        raise HtpasswdError("zot_htpasswd_users: the Python package bcrypt is required on the controller")
     if int(cost) < MIN_COST:
         raise HtpasswdError("zot_htpasswd_bcrypt_cost: must be at least %d" % MIN_COST)
     existing = parse_htpasswd(existing_content)

@@ -76,3 +76,9 @@ def test_secret_not_in_error_messages():
 
 def test_no_users_no_content():
     assert htpasswd.render_htpasswd([]) == ""
+
+
+def test_missing_bcrypt_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(htpasswd, "bcrypt", None)
+    with pytest.raises(htpasswd.HtpasswdError, match="bcrypt is required"):
+        htpasswd.render_htpasswd(USERS)

@@ -9,7 +9,11 @@ from ansible_collections.zotops.registry.plugins.module_utils.dex_config import 
     json_path,
     merge_static_client,
 )
-from jsonschema import Draft202012Validator
+
+try:
+    from jsonschema import Draft202012Validator
+except ImportError:  # reported when the filter is used, so the collection's other filters load
+    Draft202012Validator = None
 
 # Messages for validators whose default jsonschema message would print the offending value
 # (a Dex config can hold other clients' inline secrets).
@@ -42,6 +46,8 @@ def dex_config_errors(config):
     """Every problem in a Dex config (a dict), as sorted 'field: problem' lines."""
     if not isinstance(config, dict):
         raise AnsibleFilterError("dex_config_errors expects a mapping, got %s" % type(config))
+    if Draft202012Validator is None:
+        raise AnsibleFilterError("dex_client: the Python package jsonschema is required on the controller")
     validator = Draft202012Validator(DEX_CONFIG_SCHEMA)
     return sorted(describe_error(error) for error in validator.iter_errors(config))
 

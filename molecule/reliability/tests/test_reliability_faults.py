@@ -3,6 +3,8 @@ fails loudly, and an interrupted converge is completed by the next one with noth
 
 import json
 
+import pytest
+
 import reliability_host as rh
 
 # systemd restarts zot RestartSec=5 after it dies; give it ample room.
@@ -24,6 +26,11 @@ def test_killed_zot_is_restarted_and_pushes_resume(restore_after, seed_image, tm
     assert rh.pull_digest(seed_image) == seed_image.digest
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the verification checklist passes on read-only storage: it writes nothing new "
+    "that would fail there, so a converge reports success while pushes fail",
+)
 def test_unwritable_storage_fails_clearly_and_recovers(restore_after, seed_image, tmp_path):
     # A read-only bind mount over the storage directory, as a full or failed disk remounted
     # read-only would leave it.

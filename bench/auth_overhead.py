@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """What authentication costs per pull on the registry, as a ratio to anonymous pulls.
 
 The registry is the one the test harness starts (tests/zot_double/harness.py): the zot

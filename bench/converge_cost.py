@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """What a converge of the zot role costs on the local podman test host.
 
 Per repetition: a fresh systemd container (zotops-bench, zot on 127.0.0.1:5095), then

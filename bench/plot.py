@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Draw bench/results/benchmarks.png from the JSON results the other scripts wrote.
 
 python -m venv .cache/bench-venv && .cache/bench-venv/bin/pip install -r bench/requirements.txt

@@ -19,9 +19,8 @@ run_pytest() {
   return "$rc"
 }
 
-stage "ruff"
-ruff check .
-ruff format --check .
+stage "lint (ansible-lint, ansible-test sanity, ruff)"
+bash scripts/lint.sh
 
 stage "unit tests"
 run_pytest -q tests/unit
@@ -39,6 +38,6 @@ for module in plugins/modules/*.py; do
 done
 
 stage "molecule"
-for scenario in ${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc}; do
+for scenario in ${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability}; do
   molecule test -s "$scenario"
 done

@@ -97,8 +97,20 @@ def sync_credentials(upstreams):
     return credentials
 
 
-def _sync_registry(upstream, credentials_file):
-    registry = {
+def sync_extension(upstreams, config_dir):
+    """zot's extensions.sync block: one on-demand registry per upstream.
+
+    Upstream logins live in one credentials file for the whole extension (zot reads
+    `extensions.sync.credentialsFile`, keyed by host).
+    """
+    sync = {"enable": True, "registries": [_sync_registry(upstream) for upstream in upstreams]}
+    if any(upstream.get("credentials") for upstream in upstreams):
+        sync["credentialsFile"] = "%s/%s" % (config_dir.rstrip("/"), SYNC_CREDENTIALS_FILE)
+    return sync
+
+
+def _sync_registry(upstream):
+    return {
         "urls": list(upstream["urls"]),
         "onDemand": True,
         "tlsVerify": bool(upstream.get("tls_verify", True)),
@@ -113,9 +125,6 @@ def _sync_registry(upstream, credentials_file):
         "maxRetries": int(upstream.get("max_retries", 3)),
         "retryDelay": upstream.get("retry_delay", "5m"),
     }
-    if upstream.get("credentials"):
-        registry["credentialsFile"] = credentials_file
-    return registry
 
 
 def _merge(base, extra):
@@ -192,11 +201,7 @@ def build_config(settings):
             "prometheus": {"path": settings["metrics_path"]},
         }
     if settings.get("sync_upstreams"):
-        credentials_file = "%s/%s" % (config_dir, SYNC_CREDENTIALS_FILE)
-        extensions["sync"] = {
-            "enable": True,
-            "registries": [_sync_registry(u, credentials_file) for u in settings["sync_upstreams"]],
-        }
+        extensions["sync"] = sync_extension(settings["sync_upstreams"], config_dir)
     for name in ("scrub", "search", "ui"):
         if settings.get("%s_enabled" % name):
             extensions[name] = {"enable": True}

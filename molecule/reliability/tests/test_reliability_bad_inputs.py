@@ -40,8 +40,6 @@ def ci_can(*actions):
     }
 
 
-NEEDS_PREFLIGHT = "roles/zot writes config.json before checking that %s"
-
 # (id, extra vars, substrings the failure output must contain: the field and the reason).
 # "{release}" in a value is replaced by the URL of a local fake release server.
 CASES = [
@@ -191,13 +189,11 @@ CASES = [
         },
         ["/etc/zot/missing.crt"],
         id="tls-files-missing",
-        marks=pytest.mark.xfail(strict=True, reason=NEEDS_PREFLIGHT % "zot_tls_cert/zot_tls_key exist"),
     ),
     pytest.param(
         {"zot_http_port": "{busy_port}", "zot_ready_timeout": 10},
         ["{busy_port}"],
         id="port-clash",
-        marks=pytest.mark.xfail(strict=True, reason=NEEDS_PREFLIGHT % "zot_http_port is free"),
     ),
 ]
 

@@ -22,11 +22,6 @@ def upstream(tmp_path):
     registry.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zot_config.py puts credentialsFile in each sync registry; zot (and the double) only "
-    "accept it at extensions.sync.credentialsFile, so zot verify rejects the config",
-)
 def test_config_change_keeps_images_and_cache_survives_upstream_outage(
     restore_after, seed_image, upstream, tmp_path
 ):

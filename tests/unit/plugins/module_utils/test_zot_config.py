@@ -104,9 +104,10 @@ def test_extensions_and_sync():
     docker, ghcr = ext["sync"]["registries"]
     assert docker["content"] == [{"prefix": "**", "destination": "/docker.io"}]
     assert docker["onDemand"] is True and docker["preserveDigest"] is True
-    assert docker["credentialsFile"] == "/etc/zot/sync-credentials.json"
-    assert ghcr["content"] == [{"prefix": "**", "destination": "/ghcr.io"}]
-    assert ghcr["tlsVerify"] is False and "credentialsFile" not in ghcr
+    # zot reads one credentials file for the whole sync extension, not per registry.
+    assert ext["sync"]["credentialsFile"] == "/etc/zot/sync-credentials.json"
+    assert "credentialsFile" not in docker and "credentialsFile" not in ghcr
+    assert ghcr["tlsVerify"] is False
 
 
 def test_config_extra_deep_merges():
@@ -239,3 +240,21 @@ def test_oidc_off_leaves_no_trace():
 def test_oidc_errors_name_the_variable(oidc, external_url, field):
     with pytest.raises(zot_config.ZotConfigError, match=field):
         build(oidc=oidc, external_url=external_url)
+
+
+def test_sync_without_credentials_has_no_credentials_file():
+    sync = zot_config.sync_extension([{"urls": ["https://ghcr.io"], "prefix": "ghcr.io"}], "/etc/zot")
+    assert sync == {
+        "enable": True,
+        "registries": [
+            {
+                "urls": ["https://ghcr.io"],
+                "onDemand": True,
+                "tlsVerify": True,
+                "content": [{"prefix": "**", "destination": "/ghcr.io"}],
+                "preserveDigest": False,
+                "maxRetries": 3,
+                "retryDelay": "5m",
+            }
+        ],
+    }

@@ -267,9 +267,7 @@ def _check_provider(state, body, pk):
         # Validate everything else with the current models.
         body = dict(body, invalidation_flow=DUMMY_UUID)
         if uris is not None:
-            body["redirect_uris"] = [
-                {"matching_mode": "strict", "url": u} for u in uris.splitlines() if u
-            ]
+            body["redirect_uris"] = [{"matching_mode": "strict", "url": u} for u in uris.splitlines() if u]
     validate_body(PatchedOAuth2ProviderRequest if pk else OAuth2ProviderRequest, body)
     errors = {}
     for field, table in (
@@ -393,18 +391,14 @@ def _check_application(state, body, current):
     validate_body(PatchedApplicationRequest if current else ApplicationRequest, body)
     errors = {}
     if "slug" in body and not SLUG.match(body["slug"]):
-        errors["slug"] = [
-            "Enter a valid slug consisting of letters, numbers, underscores or hyphens."
-        ]
+        errors["slug"] = ["Enter a valid slug consisting of letters, numbers, underscores or hyphens."]
     if any(a["slug"] == body.get("slug") and a is not current for a in state.applications.values()):
         errors["slug"] = ["Application with this slug already exists."]
     provider = body.get("provider")
     if provider is not None:
         if provider not in state.providers:
             errors["provider"] = ['Invalid pk "%s" - object does not exist.' % provider]
-        elif any(
-            a["provider"] == provider and a is not current for a in state.applications.values()
-        ):
+        elif any(a["provider"] == provider and a is not current for a in state.applications.values()):
             errors["provider"] = ["Application with this provider already exists."]
     if errors:
         raise BadRequest(errors)

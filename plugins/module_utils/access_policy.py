@@ -27,6 +27,7 @@ the same so that its answers match the registry.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
@@ -34,7 +35,8 @@ from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob
     example_name,
     glob_matches,
     is_valid_glob,
-    overlap_example,
+    literal_affixes,
+    overlapping_pairs,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_schema import (
     json_path,
@@ -149,6 +151,100 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
     return tied[0], tied[1:]
 
 
+@functools.lru_cache(maxsize=65536)
+def _indexed_glob(pattern: str) -> tuple[int, frozenset[str]] | None:
+    """(byte length, literal prefixes) of a glob that can win; None for one that never does
+    (invalid globs match nothing; an empty one never replaces zot's "" start value)."""
+    if not pattern or not is_valid_glob(pattern):
+        return None
+    return _byte_length(pattern), frozenset(prefix for prefix, _suffix in literal_affixes(pattern))
+
+
+class LoadedPolicy:
+    """An accessControl value as zot holds it after loading, prepared for many decisions.
+
+    Normalising the policy costs time linear in its size, so make one object per policy and
+    ask `decide` as often as needed. The first decision scans the policy like zot does; from
+    the second on, a glob index and a user -> groups map (built then, assuming the policy is
+    not changed afterwards) make each decision independent of the number of globs.
+    """
+
+    def __init__(self, access_control: dict | None):
+        self._given = access_control
+        self._normalised = None
+        self._glob_index = None
+        self._local_groups = None
+        self._scanned_globs = False
+        self._scanned_groups = False
+
+    @property
+    def access_control(self) -> dict:
+        # Normalised on first use, so a malformed policy fails where it did before: at the
+        # first decision, not when the object is made.
+        if self._normalised is None:
+            self._normalised = normalise(self._given)
+        return self._normalised
+
+    def longest_match(self, repo: str) -> tuple[str | None, list[str]]:
+        """`longest_match` against this policy."""
+        if not self._scanned_globs:
+            self._scanned_globs = True
+            return longest_match(self.access_control, repo)
+        if self._glob_index is None:
+            # A glob only matches names starting with one of its literal prefixes.
+            index = {}
+            for pattern in self.access_control.get("repositories") or {}:
+                entry = _indexed_glob(pattern)
+                for prefix in entry[1] if entry else ():
+                    index.setdefault(prefix, []).append((entry[0], pattern))
+            self._glob_index = index
+        candidates = set()
+        for end in range(len(repo) + 1):
+            candidates.update(self._glob_index.get(repo[:end], ()))
+        longest, tied = 0, []
+        for length, pattern in sorted(candidates, reverse=True):
+            if length < longest:
+                break
+            if glob_matches(pattern, repo):
+                longest = length
+                tied.append(pattern)
+        if not tied:
+            return None, []
+        tied.sort()
+        return tied[0], tied[1:]
+
+    def effective_groups(self, who: dict) -> list[str]:
+        """`effective_groups` against this policy."""
+        if who["anonymous"] or who["oidc"]:
+            return effective_groups(self.access_control, who)
+        if not self._scanned_groups:
+            self._scanned_groups = True
+            return effective_groups(self.access_control, who)
+        if self._local_groups is None:
+            self._local_groups = self._map_local_groups()
+        if self._local_groups is False:
+            return effective_groups(self.access_control, who)
+        groups = list(who["groups"])
+        groups += [name for name in self._local_groups.get(who["user"], []) if name not in groups]
+        return groups
+
+    def _map_local_groups(self) -> dict[str, list[str]] | bool:
+        """user -> names of the accessControl.groups listing them, sorted; False when a
+        group's users is not a list of names (then `effective_groups` answers as it does)."""
+        local_groups = {}
+        for name, group in sorted((self.access_control.get("groups") or {}).items()):
+            users = (group or {}).get("users") or []
+            if not isinstance(users, list) or not all(isinstance(user, str) for user in users):
+                return False
+            for user in dict.fromkeys(users):
+                local_groups.setdefault(user, []).append(name)
+        return local_groups
+
+    def decide(self, who: dict, repo: str, action: str) -> dict:
+        """`decide` (see there) against this policy."""
+        return _decide(self, parse_who(who, "who"), repo, action)
+
+
 def _conditions(policy: dict) -> list[str]:
     return [c.get("expression", "") for c in (policy.get("conditions") or [])]
 
@@ -193,11 +289,17 @@ def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
       conditions       CEL expressions the grant depends on ([] = unconditional)
       groups           the caller's effective groups
       reason           one sentence explaining the decision
+
+    Each call loads the policy again (time linear in its size); for many decisions against
+    one policy, use `LoadedPolicy(access_control).decide`.
     """
-    who = parse_who(who, "who")
-    access_control = normalise(access_control)
-    groups = effective_groups(access_control, who)
-    pattern, tied = longest_match(access_control, repo)
+    return LoadedPolicy(access_control).decide(who, repo, action)
+
+
+def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
+    access_control = policy.access_control
+    groups = policy.effective_groups(who)
+    pattern, tied = policy.longest_match(repo)
 
     grants = []
     if pattern is not None:
@@ -262,6 +364,7 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
 
     One row per (who, repo, action): the query's who/repo/action plus `decide`'s keys.
     """
+    policy = LoadedPolicy(access_control)
     rows = []
     for index, query in enumerate(queries or []):
         where = f"queries[{index}]"
@@ -278,7 +381,7 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
         for repo in repos:
             for action in actions:
                 row = {"who": who, "repo": repo, "action": action}
-                row.update(decide(access_control, who, repo, action))
+                row.update(policy.decide(who, repo, action))
                 rows.append(row)
     return rows
 
@@ -289,6 +392,7 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
     A decision that depends on CEL conditions cannot be proven here, so it violates both
     `can` and `cannot` (with a message saying so).
     """
+    policy = LoadedPolicy(access_control)
     violations = []
     for index, requirement in enumerate(requirements or []):
         where = f"require[{index}]"
@@ -310,7 +414,7 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
             raise ValueError(f"{where}: needs at least one action in can or cannot")
         for repo in repos:
             for action, expected in expectations:
-                decision = decide(access_control, requirement["who"], repo, action)
+                decision = policy.decide(requirement["who"], repo, action)
                 message = _violation(where, who, repo, action, expected, decision)
                 if message:
                     violations.append(message)
@@ -363,9 +467,9 @@ def _summary_identities(access_control: dict) -> list[tuple[str, dict]]:
     return identities
 
 
-def _unmatched_repo(access_control: dict) -> str | None:
+def _unmatched_repo(policy: LoadedPolicy) -> str | None:
     for candidate in ("unmatched", "zz-unmatched/repo", "0/1/2/3"):
-        if longest_match(access_control, candidate)[0] is None:
+        if policy.longest_match(candidate)[0] is None:
             return candidate
     return None
 
@@ -374,13 +478,14 @@ def summarize(access_control: dict) -> list[dict]:
     """Who can do what: one row per (glob, identity) plus a row per identity for a repository
     matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
     access_control = normalise(access_control)
+    policy = LoadedPolicy(access_control)
     targets = []
     for pattern in sorted(access_control.get("repositories") or {}):
         try:
             targets.append((pattern, example_name(pattern)))
         except GlobError:
             continue
-    unmatched = _unmatched_repo(access_control)
+    unmatched = _unmatched_repo(policy)
     if unmatched:
         targets.append((None, unmatched))
     rows = []
@@ -389,7 +494,7 @@ def summarize(access_control: dict) -> list[dict]:
             row = {"pattern": pattern, "example_repo": repo, "who": label}
             row.update({"allowed": [], "denied": [], "conditional": []})
             for action in ACTIONS:
-                decision = decide(access_control, who, repo, action)
+                decision = policy.decide(who, repo, action)
                 if decision["conditions"]:
                     row["conditional"].append(action)
                 else:
@@ -553,17 +658,18 @@ def _glob_messages(access_control: dict) -> list[str]:
         else:
             valid.append(pattern)
     lowered = sorted({p.lower() for p in valid})
-    for index, first in enumerate(lowered):
-        for second in lowered[index + 1 :]:
-            if _byte_length(first) != _byte_length(second):
-                continue
-            witness = overlap_example(first, second)
-            if witness:
-                errors.append(
-                    f'{json_path("repositories", first)}: overlaps "{second}" with the same '
-                    f'length ({_byte_length(first)}): for a repository such as "{witness}" '
-                    "zot picks either policy at random; make one glob longer or disjoint"
-                )
+    # Only globs of the same length compete; search each length's globs for overlaps.
+    by_length = {}
+    for pattern in lowered:
+        by_length.setdefault(_byte_length(pattern), []).append(pattern)
+    overlaps = [pair for patterns in by_length.values() for pair in overlapping_pairs(patterns)]
+    position = {pattern: index for index, pattern in enumerate(lowered)}
+    for first, second, witness in sorted(overlaps, key=lambda o: (position[o[0]], position[o[1]])):
+        errors.append(
+            f'{json_path("repositories", first)}: overlaps "{second}" with the same '
+            f'length ({_byte_length(first)}): for a repository such as "{witness}" '
+            "zot picks either policy at random; make one glob longer or disjoint"
+        )
     return errors
 
 

@@ -9,12 +9,17 @@ collection must match globs exactly like doublestar does:
 - a pattern ending in `/**` also matches its parent (`ci/**` matches `ci`);
 - `[abc]`, `[a-z]`, `[!a]`/`[^a]` classes, `{x,y}` alternatives (nestable), `\\` escapes.
 
-Globs are compiled into a small NFA, which answers both "does this glob match that repo"
-and "can two globs match the same repo" (needed to report equal-length overlaps, where zot's
-choice depends on Go's random map order).
+Globs are compiled into tokens. An NFA over them answers "can two globs match the same repo"
+(needed to report equal-length overlaps, where zot's choice depends on Go's random map order);
+"does this glob match that repo" is answered by a regular expression translated from the same
+tokens once per glob, because it is asked for every glob of a policy and many repositories.
 """
 
 from __future__ import annotations
+
+import bisect
+import functools
+import re
 
 SEPARATOR = "/"
 
@@ -305,12 +310,77 @@ class CompiledGlob:
         return found
 
 
+def _class_regex(spec: tuple) -> str:
+    negated, singles, ranges = spec
+    # A range whose ends are out of order matches nothing, as in _class_matches.
+    items = [re.escape(char) for char in sorted(singles)]
+    items += [f"{re.escape(low)}-{re.escape(high)}" for low, high in ranges if low <= high]
+    if not items:
+        return "(?s:.)" if negated else "(?!)"
+    return "[" + ("^" if negated else "") + "".join(items) + "]"
+
+
+def _tokens_regex(tokens: list[tuple]) -> str:
+    parts = []
+    for position, token in enumerate(tokens):
+        kind = token[0]
+        if kind == _LITERAL:
+            parts.append(re.escape(token[1]))
+        elif kind == _ONE:
+            parts.append("[^/]")
+        elif kind == _CLASS:
+            parts.append(_class_regex(token[1]))
+        elif kind == _STAR:
+            parts.append("[^/]*")
+        elif kind == _SEGMENTS:
+            parts.append("(?:[^/]*/)*")
+        elif kind == _REST:
+            parts.append("(?s:.*)")
+        else:  # _MAY_END: the rest of the pattern is optional
+            parts.append("(?:" + _tokens_regex(tokens[position + 1 :]) + ")?")
+            break
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _glob_regex(pattern: str) -> re.Pattern | None:
+    """The glob as a regular expression (None for an invalid glob), built once per pattern."""
+    if not is_valid_glob(pattern):
+        return None
+    alternatives = [_tokens_regex(_tokenize(p)) for p in expand_alternatives(pattern)]
+    return re.compile("|".join(f"(?:{regex})" for regex in alternatives))
+
+
 def glob_matches(pattern: str, name: str) -> bool:
     """True when zot's glob `pattern` matches repository `name`; invalid globs match nothing."""
-    try:
-        return CompiledGlob(pattern).matches(name)
-    except GlobError:
-        return False
+    regex = _glob_regex(pattern)
+    return regex is not None and regex.fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def literal_affixes(pattern: str) -> tuple[tuple[str, str], ...]:
+    """(prefix, suffix) of plain characters of each `{...}` alternative of a valid glob.
+
+    Every name an alternative matches starts with its prefix and ends with its suffix, so two
+    globs whose alternatives disagree there can never match the same name, and a name is only
+    matched by globs one of whose prefixes it starts with.
+    """
+    affixes = []
+    for alternative in expand_alternatives(pattern):
+        tokens = _tokenize(alternative)
+        prefix = []
+        for token in tokens:
+            if token[0] != _LITERAL:
+                break
+            prefix.append(token[1])
+        suffix = []
+        # A pattern with _MAY_END ends in `**`, so its suffix is empty anyway.
+        for token in reversed(tokens):
+            if token[0] != _LITERAL:
+                break
+            suffix.append(token[1])
+        affixes.append(("".join(prefix), "".join(reversed(suffix))))
+    return tuple(affixes)
 
 
 def overlap_example(first: str, second: str) -> str | None:
@@ -361,3 +431,81 @@ def example_name(pattern: str) -> str:
             parts.append("x")
     name = "".join(parts)
     return name if glob_matches(pattern, name) else pattern
+
+
+def _may_overlap(first: tuple, second: tuple) -> bool:
+    """False when the literal affixes of two globs prove no name matches both."""
+    return any(
+        (p1.startswith(p2) or p2.startswith(p1)) and (s1.endswith(s2) or s2.endswith(s1))
+        for p1, s1 in first
+        for p2, s2 in second
+    )
+
+
+class _AffixIndex:
+    """Globs by one literal affix of each alternative (suffixes are indexed reversed), to find
+    the globs whose affix is compatible with a given one (one is a prefix of the other)."""
+
+    def __init__(self, keyed: list[tuple[str, int]]):
+        self.by_key: dict[str, list[int]] = {}
+        for key, number in keyed:
+            self.by_key.setdefault(key, []).append(number)
+        self.sorted_keys = sorted(self.by_key)
+        self.counts = [0]
+        for key in self.sorted_keys:
+            self.counts.append(self.counts[-1] + len(self.by_key[key]))
+
+    def _shorter_keys(self, text: str) -> list[str]:
+        # Keys that are a proper prefix of `text`.
+        return [text[:end] for end in range(len(text)) if text[:end] in self.by_key]
+
+    def _longer_range(self, text: str) -> tuple[int, int]:
+        # Keys starting with `text` (itself included) sort from `text` up to, excluding, the
+        # smallest string greater than all of them: `text` with its last character raised.
+        start = bisect.bisect_left(self.sorted_keys, text)
+        stem = text.rstrip(chr(0x10FFFF))
+        if not stem:
+            return start, len(self.sorted_keys)
+        bound = stem[:-1] + chr(ord(stem[-1]) + 1)
+        return start, bisect.bisect_left(self.sorted_keys, bound)
+
+    def count(self, text: str) -> int:
+        start, end = self._longer_range(text)
+        shorter = sum(len(self.by_key[key]) for key in self._shorter_keys(text))
+        return shorter + self.counts[end] - self.counts[start]
+
+    def compatible(self, text: str) -> set[int]:
+        start, end = self._longer_range(text)
+        found = set()
+        for key in self._shorter_keys(text) + self.sorted_keys[start:end]:
+            found.update(self.by_key[key])
+        return found
+
+
+def overlapping_pairs(patterns: list[str]) -> list[tuple[str, str, str]]:
+    """(first, second, witness) for every pair of valid globs, in list order, that some
+    repository name matches both (witness: such a name, from `overlap_example`).
+
+    Same answer as calling `overlap_example` on every pair, but a pair is searched only when
+    the globs' literal prefixes and suffixes are compatible, and those candidates are found
+    through indexes, so many globs with distinct literal parts cost little.
+    """
+    affixes = [literal_affixes(pattern) for pattern in patterns]
+    prefixes = _AffixIndex([(p, n) for n, alts in enumerate(affixes) for p, _s in alts])
+    suffixes = _AffixIndex([(s[::-1], n) for n, alts in enumerate(affixes) for _p, s in alts])
+    found = []
+    for number, alternatives in enumerate(affixes):
+        candidates = set()
+        for prefix, suffix in alternatives:
+            # Either index yields a superset of the partners; list the smaller one.
+            if prefixes.count(prefix) <= suffixes.count(suffix[::-1]):
+                candidates |= prefixes.compatible(prefix)
+            else:
+                candidates |= suffixes.compatible(suffix[::-1])
+        for other in sorted(c for c in candidates if c > number):
+            if not _may_overlap(alternatives, affixes[other]):
+                continue
+            witness = overlap_example(patterns[number], patterns[other])
+            if witness:
+                found.append((patterns[number], patterns[other], witness))
+    return found

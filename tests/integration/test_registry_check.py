@@ -14,6 +14,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.oci_client import 
 from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import CHECK_NAMES
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
 from tests.support.playbook import run_module
+from tests.support.policies import role_default_access_control
 from tests.zot_double import harness
 
 pytestmark = pytest.mark.integration
@@ -21,19 +22,8 @@ pytestmark = pytest.mark.integration
 USERS = {"ci": "ci-password-0123", "admin": "admin-password-0123", "prometheus": "prom-pw-0123"}
 FAIL_DELAY = 1
 
-# The collection's default three-tier policy (roles/zot/defaults/main.yml) with its groups.
-POLICY = {
-    "groups": {"artifact-workloads": {"users": ["ci"]}, "artifact-admins": {"users": ["admin"]}},
-    "repositories": {
-        "**": {
-            "anonymousPolicy": ["read"],
-            "defaultPolicy": ["read"],
-            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
-        }
-    },
-    "adminPolicy": {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]},
-    "metrics": {"users": ["prometheus"]},
-}
+# The collection's default three-tier policy, with its groups.
+POLICY = role_default_access_control({"artifact-workloads": ["ci"], "artifact-admins": ["admin"]})
 
 
 def registry_config(access_control, upstream_url=None):

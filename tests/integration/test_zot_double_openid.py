@@ -16,6 +16,7 @@ from tests.support.oidc_browser import SESSION_HEADERS, LoginError, browser_logi
 from tests.support.oidc_provider import start_oidc_provider
 from tests.zot_double import harness
 from tests.zot_double import zot_double as zot
+from tests.support.policies import role_default_access_control
 
 pytestmark = pytest.mark.skipif(
     harness.registry_binary() != harness.DOUBLE, reason="exercises the double's OpenID implementation"
@@ -26,16 +27,7 @@ USERS = [
     {"sub": "root", "email": "root@example.test", "groups": ["artifact-admins", "other"]},
     {"sub": "nobody", "email": "nobody@example.test"},
 ]
-ACCESS = {
-    "repositories": {
-        "**": {
-            "anonymousPolicy": ["read"],
-            "defaultPolicy": ["read"],
-            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
-        }
-    },
-    "adminPolicy": {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]},
-}
+ACCESS = role_default_access_control()
 SESSION_KEYS = json.dumps({"hashKey": "h" * 64, "encryptKey": "e" * 32})
 
 

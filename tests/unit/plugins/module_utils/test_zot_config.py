@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+from tests.support.policies import role_default_access_control
 
 BASE = {
     "config_dir": "/etc/zot/",
@@ -21,16 +22,7 @@ BASE = {
     "metrics_path": "/metrics",
 }
 
-THREE_TIERS = {
-    "repositories": {
-        "**": {
-            "anonymousPolicy": ["read"],
-            "defaultPolicy": ["read"],
-            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
-        }
-    },
-    "adminPolicy": {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]},
-}
+THREE_TIERS = role_default_access_control()
 
 
 def build(**overrides):

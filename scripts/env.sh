@@ -4,6 +4,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=$root/.cache
 export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$root/ansible.cfg"
+# Only this checkout's collection (plus those bundled with the ansible package), never a
+# stale copy under ~/.ansible/collections.
+export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
 ZOTOPS_ZOT_BINARY=$(cat "$cache/zot-binary")
 ZOTOPS_TEST_IMAGE=$(cat "$cache/test-image")
 export ZOTOPS_ZOT_BINARY ZOTOPS_TEST_IMAGE

@@ -75,11 +75,13 @@ def test_without_the_password_the_vault_stays_closed(tmp_path):
     assert "vault" in done.stderr.lower()
 
 
-def test_site_playbook_syntax_check_passes(tmp_path):
+# As a file in the checkout and by name from the installed collection.
+@pytest.mark.parametrize("playbook", [str(ROOT / "playbooks" / "site.yml"), "zotops.registry.site"])
+def test_site_playbook_syntax_check_passes(tmp_path, playbook):
     done = _run(
         tmp_path,
         "ansible-playbook",
-        str(ROOT / "playbooks" / "site.yml"),
+        playbook,
         "--syntax-check",
         "--vault-password-file",
         str(EXAMPLE / "vault-password.txt"),

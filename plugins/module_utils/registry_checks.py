@@ -1,6 +1,6 @@
 """The verification checklist: probe a live registry and compare it with the access policy.
 
-Every expected outcome comes from the policy engine (``access_policy.decide``) applied to the
+Every expected outcome comes from the policy engine (``access_policy.LoadedPolicy``) applied to the
 same ``access_control`` value the role renders into zot's config, never from constants here.
 A probe that behaves differently from the policy is a failed check, whatever the cause.
 
@@ -12,7 +12,7 @@ import json
 import os
 import time
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy import decide
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy import LoadedPolicy
 from ansible_collections.zotops.registry.plugins.module_utils.oci_client import (
     OCIClient,
     digest_of,
@@ -152,6 +152,8 @@ class RegistryChecklist:
         self.options = options
         self.check_mode = check_mode
         self.access_control = options["access_control"]
+        # Prepared once: every probe's expected answer comes from the same loaded policy.
+        self.policy = LoadedPolicy(self.access_control)
         self.repository = options["repository"]
         self.tag_prefix = "zotops-check-" + os.urandom(4).hex()
         self.pusher = options.get("pusher")
@@ -183,7 +185,7 @@ class RegistryChecklist:
         return OCIClient(http)
 
     def decide(self, who, action, repository=None):
-        return decide(self.access_control, who, repository or self.repository, action)
+        return self.policy.decide(who, repository or self.repository, action)
 
     # -- orchestration ---------------------------------------------------------------------
 

@@ -1,19 +1,6 @@
 #!/usr/bin/python
 """Ansible module: ensure an Authentik application."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
-    AuthentikAPI,
-    AuthentikError,
-    authentik_argument_spec,
-    object_diff,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_application import (
-    MANAGED_FIELDS,
-    ensure_application,
-    issuer_url,
-)
-
 DOCUMENTATION = r"""
 module: authentik_application
 short_description: Ensure an application exists in Authentik and uses a given provider
@@ -24,9 +11,10 @@ description:
     C(<url>/application/o/<slug>/), returned as RV(issuer).
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.authentik
+  - ansible.builtin.action_common_attributes
 options:
   slug:
     description: Internal name used in URLs; letters, digits, C(-) and C(_). Finds the application.
@@ -53,6 +41,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -78,6 +68,19 @@ issuer:
   type: str
   sample: https://auth.example.com/application/o/zot/
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+    object_diff,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_application import (
+    MANAGED_FIELDS,
+    ensure_application,
+    issuer_url,
+)
 
 
 def main():

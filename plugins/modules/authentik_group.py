@@ -1,18 +1,6 @@
 #!/usr/bin/python
 """Ansible module: ensure an Authentik group."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
-    AuthentikAPI,
-    AuthentikError,
-    authentik_argument_spec,
-    object_diff,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_group import (
-    MANAGED_FIELDS,
-    ensure_group,
-)
-
 DOCUMENTATION = r"""
 module: authentik_group
 short_description: Ensure a group exists in Authentik
@@ -23,9 +11,10 @@ description:
   - Members are managed with M(zotops.registry.authentik_group_member).
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.authentik
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: Group name; finds the group.
@@ -42,6 +31,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -60,6 +51,18 @@ group:
   type: dict
   sample: {pk: 0b9cd9a5-7b29-4c55-9a4e-7c1f3f7f31a5, name: artifact-workloads, is_superuser: false}
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+    object_diff,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_group import (
+    MANAGED_FIELDS,
+    ensure_group,
+)
 
 
 def main():

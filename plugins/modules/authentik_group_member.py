@@ -1,16 +1,6 @@
 #!/usr/bin/python
 """Ansible module: ensure a user is a member of an Authentik group."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
-    AuthentikAPI,
-    AuthentikError,
-    authentik_argument_spec,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_group_member import (
-    ensure_member,
-)
-
 DOCUMENTATION = r"""
 module: authentik_group_member
 short_description: Ensure a user is a member of a group in Authentik
@@ -19,9 +9,10 @@ description:
     left alone.
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.authentik
+  - ansible.builtin.action_common_attributes
 options:
   group:
     description: Name of the group.
@@ -36,6 +27,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -57,6 +50,16 @@ user_pk:
   returned: always
   type: int
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_group_member import (
+    ensure_member,
+)
 
 
 def main():

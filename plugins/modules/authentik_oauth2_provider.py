@@ -1,20 +1,6 @@
 #!/usr/bin/python
 """Ansible module: ensure an Authentik OAuth2/OpenID Connect provider."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
-    AuthentikAPI,
-    AuthentikError,
-    authentik_argument_spec,
-    blank_secrets,
-    object_diff,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_oauth2_provider import (
-    MANAGED_FIELDS,
-    SECRET_FIELDS,
-    ensure_provider,
-)
-
 DOCUMENTATION = r"""
 module: authentik_oauth2_provider
 short_description: Ensure an OAuth2/OpenID Connect provider exists in Authentik
@@ -25,9 +11,10 @@ description:
     Authentik 2024.10, one URL per line before.
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.authentik
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: Provider name; unique in Authentik and used to find the provider.
@@ -96,6 +83,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -124,6 +113,20 @@ provider:
     redirect_uris: [{matching_mode: strict, url: "https://zot.example.com/zot/auth/callback/oidc"}]
 """
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+    blank_secrets,
+    object_diff,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_oauth2_provider import (
+    MANAGED_FIELDS,
+    SECRET_FIELDS,
+    ensure_provider,
+)
+
 
 def main():
     argument_spec = authentik_argument_spec()
@@ -144,7 +147,8 @@ def main():
         ),
         authorization_flow=dict(type="str", default="default-provider-authorization-implicit-consent"),
         invalidation_flow=dict(type="str", default="default-provider-invalidation-flow"),
-        signing_key=dict(type="str", default="authentik Self-signed Certificate"),
+        # The name of a certificate-key pair in Authentik, not key material.
+        signing_key=dict(type="str", default="authentik Self-signed Certificate", no_log=False),
         scope_mappings=dict(type="list", elements="str", default=["openid", "email", "profile"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -1,16 +1,6 @@
 #!/usr/bin/python
 """Ansible module: ensure an Authentik service account."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
-    AuthentikAPI,
-    AuthentikError,
-    authentik_argument_spec,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_service_account import (
-    ensure_service_account,
-)
-
 DOCUMENTATION = r"""
 module: authentik_service_account
 short_description: Ensure a service account exists in Authentik
@@ -21,9 +11,10 @@ description:
     that name that is not a service account is an error.
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.authentik
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: Username of the service account.
@@ -40,6 +31,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -65,6 +58,16 @@ token:
   returned: always
   type: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+    AuthentikAPI,
+    AuthentikError,
+    authentik_argument_spec,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.authentik_service_account import (
+    ensure_service_account,
+)
 
 
 def main():

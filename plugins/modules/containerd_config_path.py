@@ -1,22 +1,12 @@
 #!/usr/bin/python
 """Ansible module: make containerd's CRI plugin read registry hosts files from a directory."""
 
-import os
-import tempfile
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.zotops.registry.plugins.module_utils import containerd_config
-from ansible_collections.zotops.registry.plugins.module_utils.containerd_config import (
-    ContainerdConfigError,
-    containerd_major_version,
-    set_config_path,
-)
-
 DOCUMENTATION = r"""
 module: containerd_config_path
 short_description: Point containerd's CRI plugin at a registry hosts directory (certs.d)
 version_added: "0.1.0"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 description:
   - Sets C(config_path) of the CRI registry table in containerd's C(config.toml) so that
     containerd reads C(<config_path>/<registry host>/hosts.toml) files.
@@ -58,8 +48,10 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 """
 
 EXAMPLES = r"""
@@ -92,6 +84,18 @@ previous_config_path:
   type: str
   sample: ""
 """
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zotops.registry.plugins.module_utils import containerd_config
+from ansible_collections.zotops.registry.plugins.module_utils.containerd_config import (
+    ContainerdConfigError,
+    containerd_major_version,
+    set_config_path,
+)
 
 
 def installed_containerd_version(module):

@@ -1,18 +1,6 @@
 #!/usr/bin/python
 """Ansible module: refuse to push a protected tag that already exists."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
-    RegistryHTTPError,
-    client_from_params,
-    registry_argument_spec,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
-    DEFAULT_PROTECTED_TAGS,
-    guard_tags,
-)
-
 DOCUMENTATION = r"""
 module: oci_tag_guard
 short_description: Fail before a push would move an existing release tag
@@ -26,7 +14,7 @@ description:
     registries that hand out Bearer tokens.
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.registry
   - ansible.builtin.action_common_attributes
@@ -123,6 +111,18 @@ allowed:
   elements: str
   sample: [latest, sha-3f2a9c1d0e4b]
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    RegistryHTTPError,
+    client_from_params,
+    registry_argument_spec,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
+    DEFAULT_PROTECTED_TAGS,
+    guard_tags,
+)
 
 
 def main():

@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 module: zot_access_policy
 short_description: Validate a zot access policy, answer who-can-do-what, assert requirements
 version_added: "0.1.0"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 description:
   - Checks a zot v2.1.20 C(http.accessControl) value the way zot itself reads it, and
     predicts zot's answer to any (identity, repository, action), so that the intended policy
@@ -30,7 +32,7 @@ description:
   - Runs on the controller and changes nothing; with O(path) the file is read from the
     managed host.
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 options:
   access_control:
     description:
@@ -139,6 +141,7 @@ attributes:
     description: Runs on the controller; only O(path) touches the managed host (slurp).
   action:
     support: full
+    description: The work is done by an action plugin of the same name on the controller.
 seealso:
   - name: zot authorization (pkg/api/authz.go)
     description: The rules this plugin encodes.
@@ -264,7 +267,7 @@ violations:
 summary:
   description:
     - Who can do what, for documentation; one row per (glob, identity) and, for a repository
-      matching no glob, one row per identity (O(summary[].pattern) null).
+      matching no glob, one row per identity (RV(summary[].pattern) null).
     - Identities are anonymous, any other authenticated user, every user named in the policy,
       and a member of every group the policy uses but does not define (IdP groups).
   returned: when there are no errors

@@ -1,19 +1,6 @@
 #!/usr/bin/python
 """Ansible module zotops.registry.zot_api_key: a labelled zot API key, rotated before expiry."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
-    ApiKeyError,
-    ensure_api_key,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
-    registry_argument_spec,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
-    ZotApiError,
-    zot_api_from_params,
-)
-
 DOCUMENTATION = r"""
 ---
 module: zot_api_key
@@ -35,7 +22,7 @@ description:
   - Requires C(http.auth.apikey) in zot's config (zot turns it on by itself when OpenID login
     is configured).
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.registry
   - ansible.builtin.action_common_attributes
@@ -202,6 +189,19 @@ reason:
   type: str
   sample: key is valid
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
+    ApiKeyError,
+    ensure_api_key,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    registry_argument_spec,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
+    ZotApiError,
+    zot_api_from_params,
+)
 
 
 def argument_spec():

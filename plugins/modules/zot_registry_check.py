@@ -1,15 +1,6 @@
 #!/usr/bin/python
 """Ansible module: prove a running registry behaves as its access policy says."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
-    CHECK_NAMES,
-    run_checklist,
-)
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
-    registry_argument_spec,
-)
-
 DOCUMENTATION = r"""
 module: zot_registry_check
 short_description: Verify a live zot registry against its access policy
@@ -40,7 +31,7 @@ description:
     anonymous.
 version_added: "0.1.0"
 author:
-  - zotops maintainers
+  - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.registry.registry
   - ansible.builtin.action_common_attributes
@@ -221,6 +212,15 @@ leftovers:
   elements: dict
   sample: []
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
+    CHECK_NAMES,
+    run_checklist,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+    registry_argument_spec,
+)
 
 
 def main():

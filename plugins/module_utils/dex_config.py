@@ -12,8 +12,6 @@ Pure data and standard library: the validation itself (jsonschema) runs on the c
 in plugins/filter/dex_client.py.
 """
 
-import copy
-
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _TLS_VERSION = {"type": "string", "enum": ["", "1.2", "1.3"]}
 
@@ -233,10 +231,13 @@ def static_client(client_id, name, redirect_uris, secret_env):
 def merge_static_client(config, client):
     """A copy of ``config`` whose staticClients has ``client`` in place of any same-id entry.
 
-    Other clients keep their position and content; a new client is appended.
+    Other clients keep their position and content; a new client is appended. Only the
+    top-level mapping and the client list are copied: a deep copy of the lazy containers
+    Ansible passes to filters copies its plugin loaders, and the copies (ansible-core 2.19)
+    fail to load any filter a still-unrendered value in ``config`` uses.
     """
-    merged = copy.deepcopy(config or {})
-    clients = merged.get("staticClients") or []
+    merged = dict(config or {})
+    clients = list(merged.get("staticClients") or [])
     for index, existing in enumerate(clients):
         if isinstance(existing, dict) and existing.get("id") == client["id"]:
             clients[index] = dict(client)

@@ -23,6 +23,21 @@ def test_merge_appends_a_new_client_and_leaves_the_input_alone():
     assert len(VALID["staticClients"]) == 1
 
 
+class NoDeepCopy(dict):
+    """Stands in for Ansible's lazy containers, which must not be deep-copied."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("deep-copied")
+
+
+def test_merge_does_not_deep_copy_its_input():
+    config = NoDeepCopy(VALID, oauth2=NoDeepCopy(skipApprovalScreen=True))
+    merged = merge_static_client(config, ZOT)
+    assert merged["staticClients"] == VALID["staticClients"] + [ZOT]
+    assert merged["oauth2"] == {"skipApprovalScreen": True}
+    assert "staticClients" in config and len(config["staticClients"]) == 1
+
+
 def test_merge_replaces_the_entry_with_the_same_id_in_place():
     stale = dict(ZOT, redirectURIs=["https://old/cb"], secret="leaked")
     config = dict(VALID, staticClients=[stale, VALID["staticClients"][0]])

@@ -36,7 +36,7 @@ def digest_of(data):
 
 def verify_digest(data, digest):
     """True when ``data`` hashes to ``digest`` (sha256 or sha512)."""
-    algorithm, _, hex_value = digest.partition(":")
+    algorithm, _unused, hex_value = digest.partition(":")
     if algorithm not in ("sha256", "sha512"):
         return False
     return hashlib.new(algorithm, data).hexdigest() == hex_value

@@ -67,7 +67,7 @@ def parse_challenge(header):
     than a split on commas.
     """
     header = (header or "").strip()
-    scheme, _, rest = header.partition(" ")
+    scheme, _unused, rest = header.partition(" ")
     params = {}
     i = 0
     while i < len(rest):

@@ -28,7 +28,7 @@ def parse_htpasswd(content):
         line = line.strip()
         if not line or line.startswith("#") or ":" not in line:
             continue
-        name, _, hashed = line.partition(":")
+        name, _unused, hashed = line.partition(":")
         entries[name] = hashed
     return entries
 

@@ -313,7 +313,9 @@ def render_provider(state, provider):
 
 
 def providers(state, method, rest, query, body):
-    render = lambda p: render_provider(state, p)  # noqa: E731
+    def render(provider):
+        return render_provider(state, provider)
+
     if method == "GET" and not rest:
         return listing(state.providers.values(), query, ["name", "client_id"], render)
     if method == "POST" and not rest:
@@ -405,7 +407,9 @@ def _check_application(state, body, current):
 
 
 def applications(state, method, rest, query, body):
-    render = lambda a: render_application(state, a)  # noqa: E731
+    def render(application):
+        return render_application(state, application)
+
     if method == "GET" and not rest:
         return listing(state.applications.values(), query, ["slug", "name"], render)
     if method == "POST" and not rest:
@@ -492,7 +496,10 @@ def render_user(state, user):
 
 def groups(state, method, rest, query, body):
     include_users = query.get("include_users", "true") == "true"
-    render = lambda g: render_group(state, g, include_users)  # noqa: E731
+
+    def render(group):
+        return render_group(state, group, include_users)
+
     if method == "GET" and not rest:
         return listing(state.groups.values(), query, ["name"], render)
     if body and "users" in body:

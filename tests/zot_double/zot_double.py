@@ -996,23 +996,23 @@ class _CelParser:
         while True:
             if self.peek()[1] == ".":
                 self.take(".")
-                _, name = self.take()
+                _unused, name = self.take()
                 if self.peek()[1] == "(":
                     node = self.method(node, name)
                 else:
-                    node = (lambda target, key: lambda env: _cel_member(target(env), key))(node, name)
+                    node = _cel_field(node, name)
             elif self.peek()[1] == "[":
                 self.take("[")
                 index = self.ternary()
                 self.take("]")
-                node = (lambda target, idx: lambda env: _cel_member(target(env), idx(env)))(node, index)
+                node = _cel_index(node, index)
             else:
                 return node
 
     def method(self, target, name):
         self.take("(")
         if name in ("exists", "all"):
-            _, variable = self.take()
+            _unused, variable = self.take()
             self.take(",")
             predicate = self.ternary()
             self.take(")")
@@ -1028,7 +1028,7 @@ class _CelParser:
             "endsWith": lambda t, a: t.endswith(a),
             "contains": lambda t, a: a in t,
             "matches": lambda t, a: re.search(a, t) is not None,
-            "size": lambda t: len(t),
+            "size": len,
         }
         if name not in methods:
             raise CelError(f"undeclared reference to '{name}'")
@@ -1054,6 +1054,16 @@ def _cel_member(value, key):
     if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
         return value[key]
     raise CelError(f"no such key: {key}")
+
+
+# Functions rather than lambdas in the parser's loop, so that each node keeps the target it was
+# built with while the loop rebinds `node`.
+def _cel_field(target, key):
+    return lambda env: _cel_member(target(env), key)
+
+
+def _cel_index(target, index):
+    return lambda env: _cel_member(target(env), index(env))
 
 
 def _cel_function(name, args):
@@ -1510,7 +1520,7 @@ class Storage:
         ]
 
     def blob_path(self, repo, digest):
-        algorithm, _, encoded = digest.partition(":")
+        algorithm, _unused, encoded = digest.partition(":")
         return os.path.join(self.repo_dir(repo), "blobs", algorithm, encoded)
 
     def blob_size(self, repo, digest):
@@ -1837,7 +1847,7 @@ class Upstream:
         raise AssertionError("unreachable")
 
     def _answer_challenge(self, challenge):
-        scheme, _, params = challenge.partition(" ")
+        scheme, _unused, params = challenge.partition(" ")
         if scheme.lower() == "basic":
             return self._basic()
         if scheme.lower() != "bearer":
@@ -2562,7 +2572,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def basic_authn(self):
         app = self.app
-        scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
+        scheme, _unused, encoded = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "basic":
             return None
         try:

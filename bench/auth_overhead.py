@@ -96,7 +96,7 @@ def pull_seconds(url, auth, layer, pulls):
     session.auth = auth
     session.get(f"{url}/v2/", timeout=30)  # open the connection outside the timing
     samples = []
-    for _ in range(pulls):
+    for _unused in range(pulls):
         start = time.perf_counter()
         manifest = session.get(f"{url}/v2/{REPO}/manifests/v1", headers={"Accept": OCI_MANIFEST}, timeout=30)
         blob = session.get(f"{url}/v2/{REPO}/blobs/{layer}", timeout=30)
@@ -112,7 +112,7 @@ def bcrypt_compare_seconds(cost, repeats):
     """Seconds per bcrypt comparison of a correct password at this cost."""
     hashed = bcrypt.hashpw(b"bench-password", bcrypt.gensalt(cost))
     samples = []
-    for _ in range(repeats):
+    for _unused in range(repeats):
         start = time.perf_counter()
         bcrypt.checkpw(b"bench-password", hashed)
         samples.append(time.perf_counter() - start)
@@ -138,7 +138,7 @@ def main():
                 "api_key": (name, create_api_key(registry.url, (name, password))),
             }
             samples = {mode: [] for mode in modes}
-            for _ in range(args.rounds):
+            for _unused in range(args.rounds):
                 for mode, auth in modes.items():
                     samples[mode] += pull_seconds(registry.url, auth, layer, args.pulls)
         finally:

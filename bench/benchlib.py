@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-    import conftest  # noqa: F401, E402 - makes ansible_collections.zotops.registry importable
+    # Imported for its side effect: makes ansible_collections.zotops.registry importable.
+    import conftest  # noqa: F401, E402  # pylint: disable=unused-import
 
 
 def summary(samples):

@@ -46,7 +46,7 @@ def make_queries(globs, count, seed=7):
     rng = random.Random(seed)
     actions = ["read", "create", "update", "delete"]
     queries = []
-    for _ in range(count):
+    for _unused in range(count):
         team = rng.randrange(max(globs - 1, 1))
         who = rng.choice([{"anonymous": True}, {"user": "user%d" % team}, {"user": "admin"}])
         queries.append((who, "team%d/app%d" % (team, rng.randrange(50)), rng.choice(actions)))

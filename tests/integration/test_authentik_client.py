@@ -64,7 +64,7 @@ def start_authentik(tmp_path):
             stdout=subprocess.DEVNULL,
         )
         procs.append(proc)
-        for _ in range(600):  # importing authentik-client's models takes a few seconds
+        for _unused in range(600):  # importing authentik-client's models takes a few seconds
             if port_file.exists() and port_file.read_text():
                 return Authentik("http://127.0.0.1:" + port_file.read_text())
             assert proc.poll() is None, "the Authentik double exited"
@@ -120,7 +120,7 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     play = role_play(tmp_path, authentik.url)
 
     # Check mode on a fresh Authentik predicts changes and creates nothing.
-    _, _, recap = run_with_facts(tmp_path, play, check=True)
+    _unused, _unused, recap = run_with_facts(tmp_path, play, check=True)
     assert recap["changed"] > 0
     assert authentik.one("/providers/oauth2/", name="zot") is None
     assert authentik.one("/core/users/", username="zot-ci") is None
@@ -155,7 +155,7 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
         assert secret not in output
 
     # A second run changes nothing; the service account keeps its token, none is re-published.
-    facts, _, recap = run_with_facts(tmp_path, play)
+    facts, _unused, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 0
     assert facts["ci_token"] == ""
 
@@ -167,11 +167,11 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
             "redirect_uris": [{"matching_mode": "regex", "url": "https://.*"}],
         },
     )
-    _, output, recap = run_with_facts(tmp_path, play, check=True)
+    _unused, output, recap = run_with_facts(tmp_path, play, check=True)
     assert recap["changed"] == 1
     assert authentik.one("/providers/oauth2/", name="zot")["client_secret"] == "someone-else-set-this"
     # ...and a real run puts it back, with both secrets blanked in the diff.
-    _, output, recap = run_with_facts(tmp_path, play)
+    _unused, output, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 1
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["client_secret"] == CLIENT_SECRET
@@ -184,12 +184,12 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
 def test_role_speaks_the_pre_2024_10_redirect_uri_format(tmp_path, start_authentik):
     authentik = start_authentik(version="2024.8.4")
     play = role_play(tmp_path, authentik.url)
-    _, _, recap = run_with_facts(tmp_path, play)
+    _unused, _unused, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] > 0
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["redirect_uris"] == CALLBACK
     assert "invalidation_flow" not in provider
-    _, _, recap = run_with_facts(tmp_path, play)
+    _unused, _unused, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 0
 
 
@@ -256,7 +256,7 @@ def module_play(url, module, args, token=API_TOKEN):
 )
 def test_module_errors_name_the_offending_field(tmp_path, start_authentik, module, args, token, message):
     authentik = start_authentik()
-    _, output, recap = run_with_facts(tmp_path, module_play(authentik.url, module, args, token))
+    _unused, output, recap = run_with_facts(tmp_path, module_play(authentik.url, module, args, token))
     assert recap["failed"] == 0  # ignore_errors: the failure is in the registered result
     assert message in " ".join(output.split())  # the YAML callback wraps long messages
 
@@ -264,5 +264,7 @@ def test_module_errors_name_the_offending_field(tmp_path, start_authentik, modul
 def test_too_old_authentik_is_refused_with_its_version(tmp_path, start_authentik):
     authentik = start_authentik(version="2024.6.3")
     args = {"name": "zot", "client_id": "zot", "redirect_uris": [{"url": CALLBACK}]}
-    _, output, _ = run_with_facts(tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args))
+    _unused, output, _unused = run_with_facts(
+        tmp_path, module_play(authentik.url, "authentik_oauth2_provider", args)
+    )
     assert "Authentik 2024.6.3 is older than 2024.8" in output

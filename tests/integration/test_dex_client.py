@@ -84,7 +84,7 @@ def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_pa
     assert "zot_oidc_issuer: https://dex.example.test/dex" in output
 
     # Idempotent.
-    _, changed = run_role(tmp_path, {})
+    _unused, changed = run_role(tmp_path, {})
     assert changed == 0
 
     # Drift in zot's entry: check mode reports it without writing; a run corrects it.
@@ -92,9 +92,9 @@ def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_pa
     drifted["staticClients"][1]["redirectURIs"] = ["https://evil.example.test/cb"]
     config_file.write_text(yaml.safe_dump(drifted))
     before = config_file.read_text()
-    _, changed = run_role(tmp_path, {}, check=True)
+    _unused, changed = run_role(tmp_path, {}, check=True)
     assert changed == 1 and config_file.read_text() == before
-    _, changed = run_role(tmp_path, {})
+    _unused, changed = run_role(tmp_path, {})
     assert changed == 1
     assert yaml.safe_load(config_file.read_text())["staticClients"][1]["redirectURIs"] == [CALLBACK]
     assert OTHER_SECRET in config_file.read_text()  # the other client is untouched
@@ -102,7 +102,7 @@ def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_pa
 
 def test_managed_mode_writes_a_complete_valid_config(tmp_path):
     role_vars = {"dex_client_mode": "managed", "dex_client_issuer": "https://dex.example.test"}
-    _, changed = run_role(tmp_path, role_vars)
+    _unused, changed = run_role(tmp_path, role_vars)
     assert changed > 0
     config = yaml.safe_load((tmp_path / "config.yaml").read_text())
     assert config["issuer"] == "https://dex.example.test"
@@ -110,7 +110,7 @@ def test_managed_mode_writes_a_complete_valid_config(tmp_path):
     assert config["enablePasswordDB"] is False
     assert [c["id"] for c in config["staticClients"]] == ["zot"]
     assert "secret" not in config["staticClients"][0]
-    _, changed = run_role(tmp_path, role_vars)
+    _unused, changed = run_role(tmp_path, role_vars)
     assert changed == 0
 
 
@@ -132,7 +132,7 @@ def test_invalid_existing_config_is_refused_naming_the_field(tmp_path, broken, m
     config_file = tmp_path / "config.yaml"
     config_file.write_text(yaml.safe_dump(dict(EXISTING, **broken)))
     before = config_file.read_text()
-    output, _ = run_role(tmp_path, {}, expect_ok=False)
+    output, _unused = run_role(tmp_path, {}, expect_ok=False)
     assert message in output
     assert config_file.read_text() == before
     assert not (tmp_path / "zot-client.env").exists()

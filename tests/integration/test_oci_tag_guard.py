@@ -63,7 +63,9 @@ def test_ci_flow_with_an_api_key(tmp_path, zot_with_api_key, make_oci_layout):
     assert refused["refused"] == ["v1.0.0"] and refused["allowed"] == ["latest"]
     assert api_key not in run.stdout
 
-    allowed, _ = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.1", "sha-3f2a9c1", "latest"]))
+    allowed, _unused = run_module(
+        tmp_path, "oci_tag_guard", dict(guard, tags=["v1.0.1", "sha-3f2a9c1", "latest"])
+    )
     assert not allowed.get("failed")
     assert allowed["existing"] == [] and allowed["protected"] == ["v1.0.1"]
     for tag in allowed["allowed"]:
@@ -72,7 +74,7 @@ def test_ci_flow_with_an_api_key(tmp_path, zot_with_api_key, make_oci_layout):
     assert sorted(tags) == ["latest", "sha-3f2a9c1", "v1.0.0", "v1.0.1"]
 
     # A moving tag that already exists is not protected: the guard lets it through again.
-    again, _ = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["latest"]))
+    again, _unused = run_module(tmp_path, "oci_tag_guard", dict(guard, tags=["latest"]))
     assert not again.get("failed") and again["existing"] == ["latest"]
 
 
@@ -82,8 +84,8 @@ def test_any_oci_registry_anonymously(tmp_path):
     try:
         OCIClient(RegistryClient(upstream.url)).push_image(REPOSITORY, "2.1.0", payload="x")
         args = {"url": upstream.url, "repository": REPOSITORY, "tags": ["2.1.0", "2.1.1"]}
-        result, _ = run_module(tmp_path, "oci_tag_guard", args)
-        custom, _ = run_module(
+        result, _unused = run_module(tmp_path, "oci_tag_guard", args)
+        custom, _unused = run_module(
             tmp_path, "oci_tag_guard", dict(args, tags=["2.1.0"], protected_tags=["release-.*"])
         )
     finally:

@@ -96,8 +96,8 @@ def test_correct_deployment_passes_every_check(tmp_path, start):
 
     assert not result.get("failed"), json.dumps(result["checks"], indent=1)
     assert result["failed_checks"] == [] and result["leftovers"] == []
-    ran = {name for (name, _), status in statuses(result).items() if status == "passed"}
-    skipped = {name for (name, _), status in statuses(result).items() if status == "skipped"}
+    ran = {name for (name, _unused), status in statuses(result).items() if status == "passed"}
+    skipped = {name for (name, _unused), status in statuses(result).items() if status == "skipped"}
     assert skipped == {"tls", "mtls"}  # plain http, no client certificate
     assert ran == set(CHECK_NAMES) - skipped  # every other check of the checklist passed
     # Only throwaway tags were written, and they are gone again.
@@ -114,7 +114,7 @@ def test_registry_that_lets_ci_update_fails_the_overwrite_checks(tmp_path, start
     existing = OCIClient(RegistryClient(registry.url, "admin", USERS["admin"]))
     existing.push_image("zotops/registry-check", "v1.0.0", payload="release")
 
-    result, _ = run_module(tmp_path, "zot_registry_check", check_args(registry.url))
+    result, _unused = run_module(tmp_path, "zot_registry_check", check_args(registry.url))
 
     assert result["failed"] is True
     failed = {check["name"] for check in result["checks"] if check["status"] == "failed"}
@@ -133,7 +133,7 @@ def test_metrics_open_to_anonymous_is_a_finding(tmp_path, start):
     drifted["metrics"]["anonymousPolicy"] = ["read"]
     registry = start(drifted)
 
-    result, _ = run_module(
+    result, _unused = run_module(
         tmp_path, "zot_registry_check", check_args(registry.url, checks=["metrics_anonymous"])
     )
 
@@ -144,7 +144,7 @@ def test_metrics_open_to_anonymous_is_a_finding(tmp_path, start):
 def test_check_mode_writes_nothing(tmp_path, start):
     registry = start(POLICY)
 
-    result, _ = run_module(tmp_path, "zot_registry_check", check_args(registry.url), check=True)
+    result, _unused = run_module(tmp_path, "zot_registry_check", check_args(registry.url), check=True)
 
     assert not result.get("failed"), json.dumps(result["checks"], indent=1)
     by_name = {}

@@ -124,7 +124,7 @@ def test_key_life_cycle(tmp_path, registry):
     assert by_key["changed"] is False and by_key["uuid"] == rotated["uuid"]
 
     # absent: check mode revokes nothing; the real run revokes every key with the label.
-    (predicted, removed, gone), _ = run_tasks(
+    (predicted, removed, gone), _unused = run_tasks(
         tmp_path,
         [
             task(url, check=True, label="ci", state="absent"),
@@ -162,7 +162,7 @@ def test_wrong_password_and_disabled_api_keys_fail_clearly(tmp_path, registry, s
         registry_config(with_api_keys=False),
         {"htpasswd": htpasswd_line(CI_USER, CI_PASSWORD) + "\n"},
     )
-    (wrong_password, keys_off), _ = run_tasks(
+    (wrong_password, keys_off), _unused = run_tasks(
         tmp_path,
         [
             task(registry.url, label="ci", password="wrong"),
@@ -178,7 +178,7 @@ def test_wrong_password_and_disabled_api_keys_fail_clearly(tmp_path, registry, s
 def test_unverifiable_username_revokes_the_new_key(tmp_path, registry):
     """With a session the username is only a claim; a wrong one must not leave a key behind."""
     session = ui_session(registry.url)
-    (failed,), _ = run_tasks(
+    (failed,), _unused = run_tasks(
         tmp_path,
         [
             task(registry.url, label="laptop", session=session, password=None, username="somebody-else"),
@@ -193,7 +193,7 @@ def test_unverifiable_username_revokes_the_new_key(tmp_path, registry):
 
 
 def test_a_key_is_refused_by_a_repository_the_owner_may_not_write(tmp_path, registry):
-    (created,), _ = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
+    (created,), _unused = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
     pusher = OCIClient(RegistryClient(registry.url, username=CI_USER, password=created["api_key"]))
     with pytest.raises(RegistryHTTPError) as refused:
         pusher.push_image("prod/app", "v1")
@@ -208,7 +208,7 @@ def test_rotation_while_logged_in_with_a_key_it_revokes(tmp_path, registry):
     # Also newer when both were created within the same second: it lives longer.
     newer = owner.create_api_key("ci", [], format_rfc3339(now + timedelta(days=6)))
 
-    (rotated,), _ = run_tasks(
+    (rotated,), _unused = run_tasks(
         tmp_path, [task(registry.url, label="ci", expiration=60, password=newer.secret)], verbose=1
     )
     assert not rotated.get("failed"), rotated.get("msg")

@@ -65,7 +65,7 @@ def skopeo_copy(source, dest, creds=None):
     argv = ["skopeo", "copy", "--insecure-policy", "--src-tls-verify=false", "--dest-tls-verify=false"]
     if creds:
         argv += ["--dest-creds", f"{creds}:{PASSWORDS.get(creds, '')}" if ":" not in creds else creds]
-    return subprocess.run(argv + [source, dest], capture_output=True, text=True, timeout=60)
+    return subprocess.run(argv + [source, dest], capture_output=True, check=False, text=True, timeout=60)
 
 
 def api(registry, method, path, user=None, **kwargs):
@@ -271,7 +271,7 @@ def verify(tmp_path, config, files=None, name="zot.json"):
     path = tmp_path / name
     path.write_text(json.dumps(config) if isinstance(config, dict) else config)
     argv = harness.registry_command() + ["verify", str(path)]
-    return subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    return subprocess.run(argv, capture_output=True, check=False, text=True, cwd=tmp_path, timeout=60)
 
 
 VALID = {"storage": {"rootDirectory": "/var/lib/zot"}, "http": {"address": "127.0.0.1", "port": "5000"}}
@@ -340,7 +340,9 @@ def test_verify_accepts_valid_and_extensionless_configs(tmp_path):
     # Ansible's `validate: zot verify %s` passes a temp file without an extension: viper then
     # tries every format, JSON first.
     assert verify(tmp_path, VALID, name="tmpXYZ").returncode == 0
-    no_argument = subprocess.run(harness.registry_command() + ["verify"], capture_output=True, timeout=60)
+    no_argument = subprocess.run(
+        harness.registry_command() + ["verify"], capture_output=True, check=False, timeout=60
+    )
     assert no_argument.returncode == 0 and no_argument.stdout == b""
 
 

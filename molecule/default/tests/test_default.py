@@ -154,7 +154,7 @@ def test_tag_guard_refuses_an_existing_release_tag(repo, tmp_path):
         "username": CI[0],
         "password": CI[1],
     }
-    result, _ = run_module(tmp_path, "oci_tag_guard", args)
+    result, _unused = run_module(tmp_path, "oci_tag_guard", args)
     assert result["failed"]
     assert result["refused"] == ["v1.0.0"]
     assert result["allowed"] == ["sha-feedbee"]
@@ -173,7 +173,7 @@ def test_ci_api_key_pushes_new_tags_but_cannot_move_them(repo, layouts, tmp_path
         refused = push(layouts[1], "sha-with-key", repo, ("ci", key))
         assert refused.returncode != 0 and "denied" in refused.stderr.lower()
     finally:
-        removed, _ = run_module(tmp_path, "zot_api_key", dict(key_args, state="absent"))
+        removed, _unused = run_module(tmp_path, "zot_api_key", dict(key_args, state="absent"))
         assert removed["changed"]
     assert requests.get(URL + "/v2/", auth=("ci", key), timeout=10).status_code == 401
 

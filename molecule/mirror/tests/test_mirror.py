@@ -49,7 +49,7 @@ def image(upstream_state_dir, upstream):
     """(image reference as the node names it, its repository in zot) of a fresh upstream image."""
     name = "library/payload-%s:1.0" % uuid.uuid4().hex[:8]
     upstream_registry.start(upstream_state_dir, [name])
-    return "docker.io/" + name, "docker.io/" + name.split(":")[0]
+    return "docker.io/" + name, "docker.io/" + name.split(":", maxsplit=1)[0]
 
 
 def ctr(host, *args):
@@ -142,7 +142,7 @@ def test_containerd_pulls_through_zot(host, upstream, image):
 
 
 def test_the_pulled_image_unpacks(host, image):
-    reference, _ = image
+    reference, _unused = image
     mountpoint = host.check_output("mktemp -d")
     mounted = ctr(host, "images mount", reference, mountpoint)
     assert mounted.rc == 0, mounted.stderr

@@ -29,7 +29,7 @@ def unit_settings(text):
     settings = {}
     for line in text.splitlines():
         if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, _unused, value = line.partition("=")
             settings.setdefault(key, []).append(value)
     return settings
 

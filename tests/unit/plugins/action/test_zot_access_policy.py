@@ -22,7 +22,7 @@ POLICY = {
 
 
 def test_valid_policy_with_queries_and_requirements(tmp_path):
-    result, _ = run_module(
+    result, _unused = run_module(
         tmp_path,
         "zot_access_policy",
         {
@@ -63,14 +63,14 @@ def test_valid_policy_with_queries_and_requirements(tmp_path):
 
 def test_all_errors_and_violations_are_listed(tmp_path):
     bad = {"repositories": {"apps/**": {"defaultPolicy": ["read", "push"]}, "/x": {}}}
-    result, _ = run_module(
+    result, _unused = run_module(
         tmp_path, "zot_access_policy", {"access_control": bad, "auth_methods": ["htpasswd"]}
     )
     assert result["failed"] is True
     assert len(result["errors"]) == 2
     assert all(e in result["msg"] for e in result["errors"])
 
-    result, _ = run_module(
+    result, _unused = run_module(
         tmp_path,
         "zot_access_policy",
         {
@@ -91,9 +91,9 @@ def test_all_errors_and_violations_are_listed(tmp_path):
 
 def test_fail_on_warnings(tmp_path):
     policy = {"repositories": {"**": {"anonymousPolicy": ["read", "create"]}}}
-    lenient, _ = run_module(tmp_path, "zot_access_policy", {"access_control": policy})
+    lenient, _unused = run_module(tmp_path, "zot_access_policy", {"access_control": policy})
     assert lenient["failed"] is False and len(lenient["policy_warnings"]) == 1
-    strict, _ = run_module(
+    strict, _unused = run_module(
         tmp_path, "zot_access_policy", {"access_control": policy, "fail_on_warnings": True}
     )
     assert strict["failed"] is True and lenient["policy_warnings"][0] in strict["msg"]
@@ -106,7 +106,7 @@ def test_config_on_the_managed_host_is_read_by_path(tmp_path):
     }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
-    result, _ = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
+    result, _unused = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
     # No http.auth: the auth methods derived from the config are empty.
     assert result["failed"] is True
     assert result["errors"][0].startswith("accessControl: grants authenticated access")
@@ -114,12 +114,12 @@ def test_config_on_the_managed_host_is_read_by_path(tmp_path):
     config["http"]["auth"] = {"htpasswd": {"path": "/etc/zot/htpasswd"}}
     config["extensions"] = {"metrics": {}}
     path.write_text(json.dumps(config))
-    result, _ = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
+    result, _unused = run_module(tmp_path, "zot_access_policy", {"path": str(path)})
     assert result["errors"] == []
     assert result["warnings"][0].startswith("accessControl.metrics: the metrics extension")
 
 
 def test_config_without_access_control_is_refused(tmp_path):
-    result, _ = run_module(tmp_path, "zot_access_policy", {"config": {"http": {"port": "5000"}}})
+    result, _unused = run_module(tmp_path, "zot_access_policy", {"config": {"http": {"port": "5000"}}})
     assert result["failed"] is True
     assert result["msg"].startswith("config.http.accessControl: missing")

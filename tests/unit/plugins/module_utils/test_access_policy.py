@@ -30,8 +30,8 @@ POLICY = {
 }
 
 
-def allowed(who, repo, action, policy=POLICY):
-    return decide(policy, who, repo, action)["allowed"]
+def allowed(who, repo, action, policy=None):
+    return decide(POLICY if policy is None else policy, who, repo, action)["allowed"]
 
 
 # ----------------------------------------------------------------------------- decide
@@ -223,11 +223,13 @@ def test_unknown_action():
 def test_prerequisite_actions(actions, missing):
     for where in ("defaultPolicy", "anonymousPolicy"):
         errors = errors_of({"repositories": {"a": {where: actions}}})
-        assert [e.split(" (")[0] for e in errors] == [
+        assert [e.split(" (", maxsplit=1)[0] for e in errors] == [
             f'accessControl.repositories["a"].{where}: {m}' for m in missing
         ]
     admin = errors_of({"adminPolicy": {"users": ["x"], "actions": actions}})
-    assert [e.split(" (")[0] for e in admin] == [f"accessControl.adminPolicy.actions: {m}" for m in missing]
+    assert [e.split(" (", maxsplit=1)[0] for e in admin] == [
+        f"accessControl.adminPolicy.actions: {m}" for m in missing
+    ]
 
 
 def test_default_policy_read_satisfies_a_policy_entry():

@@ -27,8 +27,8 @@ from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob
 
 # Pieces of glob segments: literals (one two bytes long in UTF-8), wildcards, classes,
 # alternatives, escapes, and a few invalid ones.
-ATOMS = ["a", "b", "ab", "c", "é", "-", "*", "?", "[ab]", "[!a]", "[a-c]", "[c-a]", "{a,b}"]
-ATOMS += ["{a,b*}", "{a,{b,c}}", "\\*", "A", "**", "[", "}"]
+ATOMS = ("a", "b", "ab", "c", "é", "-", "*", "?", "[ab]", "[!a]", "[a-c]", "[c-a]", "{a,b}")
+ATOMS += ("{a,b*}", "{a,{b,c}}", "\\*", "A", "**", "[", "}")
 # The every-pair overlap search of the references is exponential on some globs (an empty
 # class such as `[c-a]` next to nested alternatives); overlap tests leave those atoms out.
 OVERLAP_ATOMS = [atom for atom in ATOMS if atom not in ("[c-a]", "{a,{b,c}}")]
@@ -82,7 +82,8 @@ def reference_overlap_messages(patterns):
 
 def random_glob(rng, atoms=ATOMS):
     segments = [
-        "".join(rng.choice(atoms) for _ in range(rng.randint(1, 2))) for _ in range(rng.randint(1, 3))
+        "".join(rng.choice(atoms) for _unused in range(rng.randint(1, 2)))
+        for _unused in range(rng.randint(1, 3))
     ]
     glob = "/".join(segments)
     if rng.random() < 0.2:
@@ -99,11 +100,11 @@ def random_name(rng, globs):
         for wildcard in "*?[]{}!,\\":
             name = name.replace(wildcard, rng.choice("ab"))
         return name
-    return "".join(rng.choice(NAME_CHARS) for _ in range(rng.randint(0, 8)))
+    return "".join(rng.choice(NAME_CHARS) for _unused in range(rng.randint(0, 8)))
 
 
 def random_policy(rng):
-    globs = [random_glob(rng) for _ in range(rng.randint(1, 12))]
+    globs = [random_glob(rng) for _unused in range(rng.randint(1, 12))]
     if rng.random() < 0.3:
         globs.append("")
     users = ["u1", "u2", "u3"]
@@ -138,9 +139,9 @@ WHO = [
 @pytest.mark.parametrize("seed", range(4))
 def test_glob_regexes_match_like_the_nfa(seed):
     rng = random.Random(seed)
-    for _ in range(300):
+    for _unused in range(300):
         glob = random_glob(rng)
-        for _ in range(10):
+        for _unused in range(10):
             name = random_name(rng, [glob])
             assert glob_matches(glob, name) == reference_matches(glob, name), (glob, name)
 
@@ -148,10 +149,10 @@ def test_glob_regexes_match_like_the_nfa(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_decisions_equal_the_reference(seed):
     rng = random.Random(100 + seed)
-    for _ in range(40):
+    for _unused in range(40):
         policy, globs = random_policy(rng)
         loaded = LoadedPolicy(policy)
-        for _ in range(15):
+        for _unused in range(15):
             who, repo = rng.choice(WHO), random_name(rng, globs)
             action = rng.choice(["read", "create", "update", "delete"])
             once = decide(policy, who, repo, action)
@@ -169,9 +170,9 @@ def test_decisions_equal_the_reference(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_overlapping_pairs_equal_searching_every_pair(seed):
     rng = random.Random(200 + seed)
-    for _ in range(6):
+    for _unused in range(6):
         patterns = sorted(
-            {g for g in (random_glob(rng, OVERLAP_ATOMS) for _ in range(25)) if is_compilable(g)}
+            {g for g in (random_glob(rng, OVERLAP_ATOMS) for _unused in range(25)) if is_compilable(g)}
         )
         expected = [
             (first, second, witness)
@@ -193,8 +194,8 @@ def is_compilable(glob):
 @pytest.mark.parametrize("seed", range(4))
 def test_overlap_errors_equal_the_reference(seed):
     rng = random.Random(300 + seed)
-    for _ in range(8):
-        globs = [random_glob(rng, OVERLAP_ATOMS) for _ in range(20)]
+    for _unused in range(8):
+        globs = [random_glob(rng, OVERLAP_ATOMS) for _unused in range(20)]
         # Force equal lengths: short globs padded with literals to one common length.
         width = max(len(g.encode()) for g in globs)
         globs = [g + "b" * (width - len(g.encode())) if rng.random() < 0.7 else g for g in globs]

@@ -84,7 +84,7 @@ def test_ensure_object_patches_only_what_differs():
         }
     )
     desired = {"name": "ci", "is_superuser": False, "attributes": {"a": 1}}
-    changed, _, after = ensure_object(api, "/core/groups/", {"name": "ci"}, desired, "pk", False)
+    changed, _unused, after = ensure_object(api, "/core/groups/", {"name": "ci"}, desired, "pk", False)
     assert changed and after["is_superuser"] is False
     assert api.calls[-1] == ("PATCH", "/core/groups/g/", None, {"is_superuser": False})
 
@@ -92,7 +92,7 @@ def test_ensure_object_patches_only_what_differs():
 def test_ensure_object_check_mode_sends_nothing_and_predicts():
     existing = {"pk": "g", "name": "ci", "is_superuser": True}
     api = ScriptedAPI({("GET", "/core/groups/"): page(existing)})
-    changed, _, after = ensure_object(
+    changed, _unused, after = ensure_object(
         api, "/core/groups/", {"name": "ci"}, {"name": "ci", "is_superuser": False}, "pk", True
     )
     assert changed and after == dict(existing, is_superuser=False)
@@ -103,7 +103,9 @@ def test_ensure_object_unchanged():
     existing = {"pk": 3, "name": "zot", "property_mappings": ["b", "a"]}
     api = ScriptedAPI({("GET", "/providers/oauth2/"): page(existing)})
     desired = {"name": "zot", "property_mappings": ["a", "b"]}
-    changed, _, _ = ensure_object(api, "/providers/oauth2/", {"name": "zot"}, desired, "pk", False, NORMALIZE)
+    changed, _unused, _unused = ensure_object(
+        api, "/providers/oauth2/", {"name": "zot"}, desired, "pk", False, NORMALIZE
+    )
     assert changed is False
 
 

@@ -90,7 +90,7 @@ def test_check_mode_only_reads(server):
         "repository": "zotops/registry-check",
     }
     checks, leftovers = run_checklist(options, check_mode=True)
-    assert {method for method, _ in server.seen} <= {"GET", "HEAD"}
+    assert {method for method, _unused in server.seen} <= {"GET", "HEAD"}
     by_status = {}
     for check in checks:
         by_status.setdefault(check["status"], set()).add(check["name"])
@@ -106,7 +106,7 @@ def test_checks_option_selects(server):
         "repository": "r",
         "checks": ["health"],
     }
-    checks, _ = run_checklist(options)
+    checks, _unused = run_checklist(options)
     assert [(c["name"], c["target"], c["status"]) for c in checks] == [
         ("health", "/livez", "passed"),
         ("health", "/readyz", "passed"),
@@ -201,7 +201,7 @@ class _TLSHealth(QuietHandler):
 
 
 def _tls_checks(url, **options):
-    checks, _ = run_checklist(
+    checks, _unused = run_checklist(
         dict({"url": url, "access_control": {}, "repository": "r", "checks": ["tls", "mtls"]}, **options)
     )
     return {check["name"]: check for check in checks}

@@ -40,8 +40,8 @@ def test_fresh_node_check_mode_reports_the_change_and_writes_nothing(tmp_path, c
 def test_fresh_node_gets_a_new_world_readable_config_then_is_idempotent(tmp_path, capsys):
     config = tmp_path / "etc" / "containerd" / "config.toml"
 
-    _, first = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="2.1.4")
-    _, second = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="2.1.4")
+    _unused, first = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="2.1.4")
+    _unused, second = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="2.1.4")
 
     assert first["changed"] is True and first["config_version"] == 3
     assert first["registry_table"] == 'plugins."io.containerd.cri.v1.images".registry'
@@ -55,7 +55,7 @@ def test_existing_file_keeps_its_mode_and_other_content(tmp_path, capsys):
     config.write_text('version = 2\n# ops team owns this\n[debug]\n  level = "info"\n')
     config.chmod(0o600)
 
-    _, result = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="1.6")
+    _unused, result = run_module(capsys, path=str(config), config_path=CERTS, containerd_version="1.6")
 
     assert result["changed"] is True and result["previous_config_path"] == ""
     text = config.read_text()
@@ -87,7 +87,7 @@ def test_existing_other_config_path_is_replaced_only_when_asked(tmp_path, capsys
     )
 
     code, refused = run_module(capsys, path=str(config), config_path=CERTS)
-    _, replaced = run_module(capsys, path=str(config), config_path=CERTS, replace_config_path=True)
+    _unused, replaced = run_module(capsys, path=str(config), config_path=CERTS, replace_config_path=True)
 
     assert code == 1 and "/opt/hosts" in refused["msg"]
     assert replaced["changed"] is True and replaced["previous_config_path"] == "/opt/hosts"

@@ -64,7 +64,7 @@ def test_creation_returns_secret_uuid_username_and_hides_the_password(capsys, zo
 
 def test_kept_key_returns_no_secret(capsys, zot):
     zot.keys = [key("a")]
-    code, result, _ = run_module(capsys)
+    code, result, _unused = run_module(capsys)
     assert code == 0 and result["changed"] is False
     assert "api_key" not in result
     assert result["uuid"] == "a" and result["expiration_date"] is None
@@ -72,7 +72,7 @@ def test_kept_key_returns_no_secret(capsys, zot):
 
 def test_check_mode_is_passed_through_and_changes_nothing(capsys, zot):
     zot.keys = [key("old", expires_in_days=2)]
-    _, result, _ = run_module(capsys, expiration=30, _ansible_check_mode=True, _ansible_diff=True)
+    _unused, result, _unused = run_module(capsys, expiration=30, _ansible_check_mode=True, _ansible_diff=True)
     assert result["changed"] and result["rotated"] and result["revoked"] == ["old"]
     assert zot.calls == [] and "api_key" not in result
     assert result["diff"]["before"]["keys"][0]["uuid"] == "old"
@@ -80,7 +80,7 @@ def test_check_mode_is_passed_through_and_changes_nothing(capsys, zot):
 
 def test_session_login_is_handed_to_the_client_builder(capsys, zot):
     args = dict(session="c00kie", username="alice@example.org")
-    _, result, out = run_module(capsys, password=None, **args)
+    _unused, result, out = run_module(capsys, password=None, **args)
     assert zot.params["session"] == "c00kie" and zot.params["password"] is None
     assert result["username"] == "alice@example.org"
     assert "c00kie" not in out
@@ -97,7 +97,7 @@ def test_session_login_is_handed_to_the_client_builder(capsys, zot):
     ],
 )
 def test_bad_options_fail_naming_the_option(capsys, zot, args, message):
-    code, result, _ = run_module(capsys, **args)
+    code, result, _unused = run_module(capsys, **args)
     assert code == 1 and result["failed"]
     assert message in result["msg"]
     assert zot.calls == []
@@ -106,13 +106,13 @@ def test_bad_options_fail_naming_the_option(capsys, zot, args, message):
 def test_failed_rotation_still_returns_the_new_secret(capsys, zot):
     zot.keys = [key("old", expires_in_days=1)]
     zot.failing_revoke = "old"
-    code, result, _ = run_module(capsys)
+    code, result, _unused = run_module(capsys)
     assert code == 1 and "revoking API key old failed" in result["msg"]
     assert result["api_key"].startswith("zak_")
 
 
 def test_key_that_cannot_log_in_fails_the_task(capsys, zot):
     zot.authenticates = False
-    code, result, _ = run_module(capsys)
+    code, result, _unused = run_module(capsys)
     assert code == 1 and "does not authenticate as 'ci-bot'" in result["msg"]
     assert "api_key" not in result

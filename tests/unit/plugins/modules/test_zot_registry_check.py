@@ -40,7 +40,7 @@ def run_module(capsys, **args):
 
 
 def test_all_passed(capsys, checklist):
-    code, result, _ = run_module(capsys, pusher={"username": "ci", "password": SECRET}, admin=None)
+    code, result, _unused = run_module(capsys, pusher={"username": "ci", "password": SECRET}, admin=None)
     assert code == 0
     assert result["changed"] is False
     assert result["msg"] == "1 checks passed"
@@ -79,7 +79,7 @@ def test_a_failed_check_fails_the_task_and_names_it(capsys, checklist, monkeypat
 
 
 def test_unknown_check_name_is_refused(capsys, checklist):
-    code, result, _ = run_module(capsys, checks=["health", "pusher_overwrites"])
+    code, result, _unused = run_module(capsys, checks=["health", "pusher_overwrites"])
     assert code == 1
     assert "pusher_overwrites" in result["msg"]
     assert "options" not in checklist

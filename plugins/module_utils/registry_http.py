@@ -127,6 +127,8 @@ class RegistryClient:
     request; when the registry answers 401 with a Bearer challenge, a token is fetched from
     the challenge's realm (with the basic credentials, if any) and the request is retried.
     Without ``username`` the client is anonymous (anonymous Bearer tokens still work).
+    ``follow_challenges=False`` turns the token fetching off, for a client whose credential is
+    fixed (an API token in ``headers``): a 401 is then an error like any other status.
 
     ``cookies`` is a dict sent as the Cookie header; cookies the registry sets are added to it,
     so a login flow (zot's ``session`` cookie) carries over to later requests.
@@ -144,6 +146,7 @@ class RegistryClient:
         timeout=30,
         headers=None,
         cookies=None,
+        follow_challenges=True,
     ):
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError("url must start with http:// or https://, got %r" % (base_url,))
@@ -157,6 +160,7 @@ class RegistryClient:
         self.timeout = timeout
         self.headers = dict(headers or {})
         self.cookies = dict(cookies or {})
+        self.follow_challenges = follow_challenges
         # Bearer token of the last challenge, reused until the registry asks for another.
         self._token = None
 
@@ -262,7 +266,7 @@ class RegistryClient:
             send_headers["Authorization"] = self._basic_header()
 
         resp = self._send(method, url, data, send_headers, follow_redirects)
-        if resp.status == 401:
+        if resp.status == 401 and self.follow_challenges:
             scheme, challenge = parse_challenge(resp.headers.get("www-authenticate"))
             if scheme == "bearer":
                 self._token = self._fetch_token(challenge)

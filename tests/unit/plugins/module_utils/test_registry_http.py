@@ -98,6 +98,17 @@ def test_bearer_challenge_fetches_token_and_retries(server):
     assert server.seen[-1][2] == "Bearer tok-1"
 
 
+def test_bearer_challenge_is_not_followed_when_turned_off(server):
+    client = RegistryClient(
+        server.url, headers={"Authorization": "Bearer api-token"}, follow_challenges=False
+    )
+    with pytest.raises(RegistryHTTPError) as caught:
+        client.request("GET", "/bearer")
+    assert caught.value.status == 401
+    # No token request, and the client's own credential was the one sent.
+    assert [(s[1], s[2]) for s in server.seen] == [("/bearer", "Bearer api-token")]
+
+
 def test_unexpected_status_raises_without_the_password(server):
     client = RegistryClient(server.url, username="alice", password="wrong-" + SECRET)
     with pytest.raises(RegistryHTTPError) as info:

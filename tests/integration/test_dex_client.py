@@ -114,6 +114,19 @@ def test_managed_mode_writes_a_complete_valid_config(tmp_path):
     assert changed == 0
 
 
+def test_managed_mode_reads_yes_and_no_as_booleans(tmp_path):
+    role_vars = {
+        "dex_client_mode": "managed",
+        "dex_client_issuer": "https://dex.example.test",
+        "dex_client_skip_approval_screen": "no",
+        "dex_client_enable_password_db": "yes",
+    }
+    run_role(tmp_path, role_vars)
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert config["oauth2"] == {"skipApprovalScreen": False}
+    assert config["enablePasswordDB"] is True
+
+
 @pytest.mark.parametrize(
     "broken, message",
     [

@@ -22,6 +22,9 @@ SECRET_PLACEHOLDER = "********"  # noqa: S105 - the mask, not a secret
 # Authentik 2024.10 turned OAuth2 redirect_uris from a newline-separated string into a
 # list of {matching_mode, url} objects and added the provider's invalidation_flow.
 REDIRECT_URI_OBJECTS_SINCE = (2024, 10)
+# 2026.5 added redirect_uri_type (authorization or logout) to those objects and began checking
+# post-logout redirects against the logout entries; earlier servers drop the field silently.
+REDIRECT_URI_TYPES_SINCE = (2026, 5)
 # 2024.8 moved scope mappings to /propertymappings/provider/scope/, the path these modules use.
 OLDEST_SUPPORTED = (2024, 8)
 
@@ -90,6 +93,9 @@ class AuthentikAPI:
             ca_path=ca_path,
             timeout=timeout,
             headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
+            # The API token is the only credential: a Bearer challenge (Authentik sends none;
+            # a proxy in front of it might) must not swap it for a token from another realm.
+            follow_challenges=False,
         )
         self._version = None
 
@@ -142,6 +148,9 @@ class AuthentikAPI:
 
     def uses_redirect_uri_objects(self):
         return self.version() >= REDIRECT_URI_OBJECTS_SINCE
+
+    def uses_redirect_uri_types(self):
+        return self.version() >= REDIRECT_URI_TYPES_SINCE
 
     def find_one(self, path, **filters):
         """The single object matching ``filters`` at list endpoint ``path``, or None.

@@ -46,14 +46,27 @@ def redirect_uri_entries(items):
     return entries
 
 
-def redirect_uris_for_server(entries, uses_objects):
-    """Entries in the format the server speaks: objects, or one URL per line before 2024.10."""
+def redirect_uris_for_server(entries, uses_objects, uses_types=False):
+    """Entries in the format the server speaks: objects, or one URL per line before 2024.10.
+
+    Servers before 2026.5 have no redirect URI types: every URI they hold is an authorization
+    URI and they do not check post-logout redirects. There a ``logout`` entry is left out
+    (sending it would allow it as an authorization redirect) and the type of the others is
+    not sent.
+    """
+    if not uses_types:
+        entries = [
+            {"matching_mode": entry["matching_mode"], "url": entry["url"]}
+            for entry in entries
+            if entry.get("redirect_uri_type") != "logout"
+        ]
     if uses_objects:
         return entries
     for index, entry in enumerate(entries):
-        if entry["matching_mode"] != "strict" or entry.get("redirect_uri_type"):
+        if entry["matching_mode"] != "strict":
             raise AuthentikError(
-                "redirect_uris[%d]: matching_mode/type need Authentik 2024.10 or later" % index
+                "redirect_uris[%d]: matching_mode %s needs Authentik 2024.10 or later"
+                % (index, entry["matching_mode"])
             )
     return "\n".join(entry["url"] for entry in entries)
 
@@ -116,7 +129,7 @@ def resolve_references(api, params):
     return refs
 
 
-def desired_provider(params, refs, uses_objects):
+def desired_provider(params, refs, uses_objects, uses_types=False):
     """The provider body to create, or to compare against an existing provider."""
     if params["client_type"] == "confidential" and params.get("client_secret") == "":
         raise AuthentikError("client_secret: must not be empty for a confidential client")
@@ -125,7 +138,7 @@ def desired_provider(params, refs, uses_objects):
         "client_type": params["client_type"],
         "client_id": params["client_id"],
         "redirect_uris": redirect_uris_for_server(
-            redirect_uri_entries(params["redirect_uris"]), uses_objects
+            redirect_uri_entries(params["redirect_uris"]), uses_objects, uses_types
         ),
     }
     if params.get("client_secret") is not None:
@@ -137,7 +150,7 @@ def desired_provider(params, refs, uses_objects):
 def ensure_provider(api, params, check_mode):
     """(changed, before, after) for the provider named ``params['name']``."""
     refs = resolve_references(api, params)
-    desired = desired_provider(params, refs, api.uses_redirect_uri_objects())
+    desired = desired_provider(params, refs, api.uses_redirect_uri_objects(), api.uses_redirect_uri_types())
     return ensure_object(
         api,
         PROVIDERS_PATH,

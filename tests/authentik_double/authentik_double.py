@@ -13,7 +13,9 @@ collection's authentik_* modules use:
   GET   /core/users/?username=             POST /core/users/service_account/
 
 What it validates, on EVERY request:
-- ``Authorization: Bearer <token>`` equals the configured token (403 otherwise, like Authentik).
+- ``Authorization: Bearer <token>`` equals the configured token; otherwise 403 with
+  Authentik's detail and no ``WWW-Authenticate`` challenge (Authentik's token authentication
+  names no challenge, so Django REST framework answers 403, not 401).
 - Every request body against the strict pydantic request models of the PyPI package
   ``authentik-client`` (``OAuth2ProviderRequest``, ``PatchedOAuth2ProviderRequest``,
   ``ApplicationRequest``, ``GroupRequest``, ``UserServiceAccountRequest``,
@@ -27,7 +29,9 @@ Its own responses are checked against the package's response models.
 
 ``--version`` picks the Authentik release to imitate. Before 2024.10 the provider's
 ``redirect_uris`` is a newline-separated string and ``invalidation_flow`` does not exist;
-the double then validates the rest of the body with the same models.
+the double then validates the rest of the body with the same models. Before 2026.5 redirect
+URI objects have no ``redirect_uri_type`` (refused, as an unknown field); from 2026.5 an entry
+without one is stored as ``authorization``, the default.
 
 Run: ``python authentik_double.py --port 0 --token T --port-file F`` (prints the port).
 """
@@ -61,7 +65,12 @@ from authentik_client.models import (
 )
 
 REDIRECT_URI_OBJECTS_SINCE = (2024, 10)
-SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+REDIRECT_URI_TYPES_SINCE = (2026, 5)
+# Authentik's own wording (Django REST framework's field messages) for the pattern rules the
+# authentik-client models check with a generated "must validate the regular expression".
+PATTERN_MESSAGES = {
+    "slug": 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.',
+}
 DUMMY_UUID = "00000000-0000-0000-0000-000000000000"
 # Query parameters that select how much is returned rather than which objects.
 NON_FILTER_PARAMS = {"include_users", "include_groups", "page", "page_size", "ordering"}
@@ -95,7 +104,10 @@ def validate_body(model, body):
         errors = {}
         for err in exc.errors():
             loc = [str(part) for part in err["loc"]]
-            errors.setdefault(loc[0], []).append(".".join(loc[1:] + [err["msg"]]))
+            message = ".".join(loc[1:] + [err["msg"]])
+            if loc[0] in PATTERN_MESSAGES and "regular expression" in err["msg"]:
+                message = PATTERN_MESSAGES[loc[0]]
+            errors.setdefault(loc[0], []).append(message)
         raise BadRequest(errors) from None
 
 
@@ -136,6 +148,10 @@ class AuthentikState:
     def legacy_redirect_uris(self):
         return self.version_tuple < REDIRECT_URI_OBJECTS_SINCE
 
+    @property
+    def redirect_uri_types(self):
+        return self.version_tuple >= REDIRECT_URI_TYPES_SINCE
+
     def new_pk(self):
         self.next_pk += 1
         return self.next_pk
@@ -173,8 +189,11 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _dispatch(self, method):
-        if self.headers.get("Authorization") != "Bearer " + self.token:
+        authorization = self.headers.get("Authorization") or ""
+        if not authorization:
             return self._reply(403, {"detail": "Authentication credentials were not provided."})
+        if authorization != "Bearer " + self.token:
+            return self._reply(403, {"detail": "Token invalid/expired"})
         url = urlsplit(self.path)
         if not url.path.startswith("/api/v3/"):
             return self._reply(404, {"detail": "Not found."})
@@ -268,6 +287,10 @@ def _check_provider(state, body, pk):
         body = dict(body, invalidation_flow=DUMMY_UUID)
         if uris is not None:
             body["redirect_uris"] = [{"matching_mode": "strict", "url": u} for u in uris.splitlines() if u]
+    elif not state.redirect_uri_types:
+        for index, entry in enumerate(body.get("redirect_uris") or []):
+            if isinstance(entry, dict) and "redirect_uri_type" in entry:
+                raise BadRequest({"redirect_uris": ["%d.redirect_uri_type: unknown field" % index]})
     validate_body(PatchedOAuth2ProviderRequest if pk else OAuth2ProviderRequest, body)
     errors = {}
     for field, table in (
@@ -291,6 +314,14 @@ def _check_provider(state, body, pk):
         errors["name"] = ["Provider with this name already exists."]
     if errors:
         raise BadRequest(errors)
+
+
+def _with_default_uri_types(state, body):
+    """``body`` as stored: from 2026.5 a redirect URI without a type is an authorization URI."""
+    uris = body.get("redirect_uris")
+    if not state.redirect_uri_types or not isinstance(uris, list):
+        return body
+    return dict(body, redirect_uris=[dict({"redirect_uri_type": "authorization"}, **u) for u in uris])
 
 
 def render_provider(state, provider):
@@ -339,7 +370,7 @@ def providers(state, method, rest, query, body):
             "jwt_federation_sources": [],
             "jwt_federation_providers": [],
         }
-        provider.update(body)
+        provider.update(_with_default_uri_types(state, body))
         state.providers[provider["pk"]] = provider
         return 201, render(provider)
     if method == "PATCH" and len(rest) == 1:
@@ -347,7 +378,7 @@ def providers(state, method, rest, query, body):
         if provider is None:
             return 404, {"detail": "No OAuth2Provider matches the given query."}
         _check_provider(state, body, provider["pk"])
-        provider.update(body)
+        provider.update(_with_default_uri_types(state, body))
         return 200, render(provider)
     return 405, {"detail": 'Method "%s" not allowed.' % method}
 
@@ -392,8 +423,6 @@ def render_application(state, app):
 def _check_application(state, body, current):
     validate_body(PatchedApplicationRequest if current else ApplicationRequest, body)
     errors = {}
-    if "slug" in body and not SLUG.match(body["slug"]):
-        errors["slug"] = ["Enter a valid slug consisting of letters, numbers, underscores or hyphens."]
     if any(a["slug"] == body.get("slug") and a is not current for a in state.applications.values()):
         errors["slug"] = ["Application with this slug already exists."]
     provider = body.get("provider")

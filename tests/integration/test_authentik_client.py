@@ -26,6 +26,8 @@ API_TOKEN = "authentik-api-token-4f1c2b"
 CLIENT_SECRET = "zot-client-secret-8d77e0a1"
 ZOT_URL = "https://zot.example.test"
 CALLBACK = ZOT_URL + "/zot/auth/callback/oidc"
+# zot sends users here after logout (post_logout_redirect_uri).
+POST_LOGOUT = ZOT_URL + "/login"
 
 
 class Authentik:
@@ -131,7 +133,10 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["client_id"] == "zot" and provider["client_secret"] == CLIENT_SECRET
     assert provider["client_type"] == "confidential"
-    assert [(u["matching_mode"], u["url"]) for u in provider["redirect_uris"]] == [("strict", CALLBACK)]
+    assert [(u["matching_mode"], u["url"], u["redirect_uri_type"]) for u in provider["redirect_uris"]] == [
+        ("strict", CALLBACK, "authorization"),
+        ("strict", POST_LOGOUT, "logout"),
+    ]
     scopes = {
         authentik.one("/propertymappings/provider/scope/", managed=m)["pk"]
         for m in (
@@ -175,7 +180,10 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     assert recap["changed"] == 1
     provider = authentik.one("/providers/oauth2/", name="zot")
     assert provider["client_secret"] == CLIENT_SECRET
-    assert [u["url"] for u in provider["redirect_uris"]] == [CALLBACK]
+    assert [(u["url"], u["redirect_uri_type"]) for u in provider["redirect_uris"]] == [
+        (CALLBACK, "authorization"),
+        (POST_LOGOUT, "logout"),
+    ]
     assert "******** (changed)" in output
     for secret in (CLIENT_SECRET, "someone-else-set-this", API_TOKEN):
         assert secret not in output
@@ -190,6 +198,18 @@ def test_role_speaks_the_pre_2024_10_redirect_uri_format(tmp_path, start_authent
     assert provider["redirect_uris"] == CALLBACK
     assert "invalidation_flow" not in provider
     _unused, _unused, recap = run_with_facts(tmp_path, play)
+    assert recap["changed"] == 0
+
+
+def test_role_leaves_the_logout_uri_out_before_redirect_uri_types(tmp_path, start_authentik):
+    # 2025.10 speaks redirect URI objects but has no types (the double refuses the field).
+    authentik = start_authentik(version="2025.10.3")
+    play = role_play(tmp_path, authentik.url)
+    _, _, recap = run_with_facts(tmp_path, play)
+    assert recap["failed"] == 0 and recap["changed"] > 0
+    provider = authentik.one("/providers/oauth2/", name="zot")
+    assert provider["redirect_uris"] == [{"matching_mode": "strict", "url": CALLBACK}]
+    _, _, recap = run_with_facts(tmp_path, play)
     assert recap["changed"] == 0
 
 
@@ -241,6 +261,12 @@ def module_play(url, module, args, token=API_TOKEN):
             "provider: no OAuth2 provider named 'missing'",
         ),
         (
+            "authentik_application",
+            {"slug": "not a slug", "name": "zot"},
+            API_TOKEN,
+            'POST /core/applications/ failed (HTTP 400): slug: Enter a valid "slug"',
+        ),
+        (
             "authentik_group_member",
             {"group": "artifact-workloads", "username": "zot-ci"},
             API_TOKEN,
@@ -250,7 +276,7 @@ def module_play(url, module, args, token=API_TOKEN):
             "authentik_group",
             {"name": "ci"},
             "wrong-token",
-            "Authentik refused the token (HTTP 403)",
+            "Authentik refused the token (HTTP 403): Token invalid/expired",
         ),
     ],
 )

@@ -141,6 +141,30 @@ def test_redirect_uris_in_both_server_formats():
     assert canonical_redirect_uris("https://zot/cb") != canonical_redirect_uris(regex)
 
 
+def test_logout_redirect_uris_reach_only_servers_with_redirect_uri_types():
+    entries = redirect_uri_entries(
+        [
+            {"url": "https://zot/cb", "matching_mode": "strict", "type": "authorization"},
+            {"url": "https://zot/login", "matching_mode": "strict", "type": "logout"},
+        ]
+    )
+    assert redirect_uris_for_server(entries, True, True) == [
+        {"matching_mode": "strict", "url": "https://zot/cb", "redirect_uri_type": "authorization"},
+        {"matching_mode": "strict", "url": "https://zot/login", "redirect_uri_type": "logout"},
+    ]
+    # 2024.10 to 2026.2: objects without types; the logout URI must not become an authorization one.
+    assert redirect_uris_for_server(entries, True, False) == [
+        {"matching_mode": "strict", "url": "https://zot/cb"}
+    ]
+    assert redirect_uris_for_server(entries, False, False) == "https://zot/cb"
+    # What an older server holds compares equal to the request it was sent.
+    sent = redirect_uris_for_server(entries, True, False)
+    assert canonical_redirect_uris(sent) == canonical_redirect_uris("https://zot/cb")
+    assert canonical_redirect_uris(sent) != canonical_redirect_uris(
+        redirect_uris_for_server(entries, True, True)
+    )
+
+
 def test_scope_mapping_keys_and_issuer():
     assert scope_mapping_key("email") == "goauthentik.io/providers/oauth2/scope-email"
     assert scope_mapping_key("example.com/custom") == "example.com/custom"

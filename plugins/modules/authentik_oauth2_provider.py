@@ -52,7 +52,10 @@ options:
         choices: [strict, regex]
         default: strict
       type:
-        description: C(authorization) or C(logout) (only servers that know redirect URI types).
+        description:
+          - C(authorization) or C(logout).
+          - Authentik 2026.5 and later; older servers get no type, and C(logout) entries are left
+            out for them.
         type: str
         choices: [authorization, logout]
   authorization_flow:

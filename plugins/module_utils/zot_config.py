@@ -42,8 +42,15 @@ def effective_access_control(access_control, users=None, upstreams=None):
     - Each pull-through prefix without a glob of its own gets `<prefix>/**` with the read
       access `**` grants and no write access, so only admins can plant images in a cache.
     """
+    if not isinstance(access_control or {}, dict):
+        raise ZotConfigError(
+            "zot_access_control: must be a dict shaped like zot's accessControl, not a %s"
+            % type(access_control).__name__
+        )
     result = copy.deepcopy(access_control or {})
     for index, user in enumerate(users or []):
+        if not isinstance(user, dict):
+            raise ZotConfigError("zot_htpasswd_users[%d]: must be a dict {name, password, groups}" % index)
         name = user.get("name")
         if not name:
             raise ZotConfigError("zot_htpasswd_users[%d].name: must be a non-empty string" % index)
@@ -54,7 +61,9 @@ def effective_access_control(access_control, users=None, upstreams=None):
 
     repositories = result.get("repositories") or {}
     root = repositories.get("**", {})
-    for upstream in upstreams or []:
+    for index, upstream in enumerate(upstreams or []):
+        if not isinstance(upstream, dict) or not isinstance(upstream.get("prefix"), str):
+            raise ZotConfigError("zot_sync_upstreams[%d].prefix: must be a string such as docker.io" % index)
         glob = "%s/**" % upstream["prefix"].strip("/")
         if glob not in repositories:
             repositories[glob] = _read_only_copy(root)

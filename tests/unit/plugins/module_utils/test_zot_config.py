@@ -250,3 +250,16 @@ def test_sync_without_credentials_has_no_credentials_file():
             }
         ],
     }
+
+
+@pytest.mark.parametrize(
+    "access_control, users, upstreams, field",
+    [
+        (["read"], [], [], r"zot_access_control: must be a dict .*accessControl.*not a list"),
+        ({}, ["ci"], [], r"zot_htpasswd_users\[0\]: must be a dict"),
+        ({}, [], [{"urls": ["https://x"]}], r"zot_sync_upstreams\[0\]\.prefix"),
+    ],
+)
+def test_malformed_inputs_are_named(access_control, users, upstreams, field):
+    with pytest.raises(zot_config.ZotConfigError, match=field):
+        zot_config.effective_access_control(access_control, users, upstreams)

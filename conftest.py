@@ -12,3 +12,18 @@ if not os.path.islink(LINK):
     os.symlink(os.path.relpath(ROOT, os.path.dirname(LINK)), LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+
+def pytest_report_header():
+    """Every run names the zot binaries under test and what `zot -v` says of them."""
+    from harness import zot  # pylint: disable=import-outside-toplevel # needs the path set above
+
+    lines = []
+    for flavour in ("full", "minimal"):
+        try:
+            path = zot.binary(flavour)
+        except RuntimeError as error:
+            lines.append(f"zot ({flavour}): {error}")
+        else:
+            lines.append(f"zot ({flavour}): {path}: {zot.version_line(path)}")
+    return lines

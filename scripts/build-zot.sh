@@ -5,15 +5,18 @@
 #   scripts/build-zot.sh [VERSION] [TAGS]      prints the path of the cached binary
 #
 # VERSION defaults to the collection's pinned zot version (roles/zot/defaults/main.yml),
-# TAGS to the extensions the tests exercise. Re-running with the same inputs is instant.
+# TAGS to the extensions the tests exercise; an empty TAGS builds the minimal flavour.
+# Re-running with the same inputs is instant. scripts/get-zot.sh calls this when no
+# prebuilt binary is at hand.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 pinned=$(sed -n 's/^zot_version: *"\{0,1\}\(v[0-9.]*\)"\{0,1\}.*/\1/p' "$here/roles/zot/defaults/main.yml" 2>/dev/null || true)
 version=${1:-${ZOT_VERSION:-$pinned}}
-tags=${2:-${ZOT_BUILD_TAGS:-sync,metrics}}
+tags=${2-${ZOT_BUILD_TAGS-sync,metrics}}
 cache_root=${ZOTOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zotops}
-out_dir="$cache_root/zot/${version}_${tags//,/-}"
+out_dir="$cache_root/zot/build/${version}_${tags:-minimal}"
+out_dir=${out_dir//,/-}
 out="$out_dir/zot"
 
 if [[ -x "$out" ]] && "$out" -v 2>/dev/null | grep -q "\"$version\""; then
@@ -27,7 +30,8 @@ pkg=zotregistry.dev/zot/v2
 bi=$pkg/pkg/buildinfo
 gover=$(go env GOVERSION)
 # Without these -X flags `zot -v` prints nothing and storage.fastRestart never works.
-ldflags="-s -w -X $bi.ReleaseTag=$version -X $bi.Commit=$version -X $bi.BinaryType=-${tags//,/-} -X $bi.GoVersion=$gover"
+binary_type=${tags:+-${tags//,/-}}
+ldflags="-s -w -X $bi.ReleaseTag=$version -X $bi.Commit=$version -X $bi.BinaryType=${binary_type:-minimal} -X $bi.GoVersion=$gover"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

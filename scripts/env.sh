@@ -8,7 +8,8 @@ export ANSIBLE_CONFIG="$root/ansible.cfg"
 # stale copy under ~/.ansible/collections.
 export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
 ZOTOPS_ZOT_BINARY=$(cat "$cache/zot-binary")
+ZOTOPS_ZOT_MINIMAL_BINARY=$(cat "$cache/zot-minimal-binary")
 ZOTOPS_TEST_IMAGE=$(cat "$cache/test-image")
-export ZOTOPS_ZOT_BINARY ZOTOPS_TEST_IMAGE
-# Tests that start a registry process use the same binary as the test host.
-export ZOT_BINARY="$ZOTOPS_ZOT_BINARY"
+export ZOTOPS_ZOT_BINARY ZOTOPS_ZOT_MINIMAL_BINARY ZOTOPS_TEST_IMAGE
+# Processes the tests start on loopback (harness/zot.py) run the same binaries as the test hosts.
+export ZOT_BINARY="$ZOTOPS_ZOT_BINARY" ZOT_MINIMAL_BINARY="$ZOTOPS_ZOT_MINIMAL_BINARY"

@@ -8,7 +8,7 @@ cd "$root"
 cache=$root/.cache
 mkdir -p "$cache"
 
-apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap)
+apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -44,13 +44,8 @@ if [[ ! -L "$link" ]]; then
   ln -s ../../../.. "$link"
 fi
 
-# zot: built from the Go module proxy when it serves zot; otherwise the zot double stands in.
-if zot=$(scripts/build-zot.sh 2>"$cache/build-zot.log"); then
-  echo "$zot" > "$cache/zot-binary"
-else
-  echo "setup: zot could not be built from the Go module proxy (see $cache/build-zot.log);" \
-       "using the zot double tests/zot_double/zot_double.py" >&2
-  echo "$root/tests/zot_double/zot_double.py" > "$cache/zot-binary"
-fi
+# zot, both flavours (scripts/get-zot.sh says where it looked when it finds none).
+scripts/get-zot.sh full > "$cache/zot-binary"
+scripts/get-zot.sh minimal > "$cache/zot-minimal-binary"
 
 scripts/build-test-image.sh > "$cache/test-image"

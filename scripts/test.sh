@@ -7,7 +7,9 @@ cd "$root"
 scripts/setup.sh
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
-echo "test: zot under test: $ZOTOPS_ZOT_BINARY" >&2
+for binary in "$ZOTOPS_ZOT_BINARY" "$ZOTOPS_ZOT_MINIMAL_BINARY"; do
+  echo "test: zot under test: $binary: $("$binary" -v 2>&1 | tail -n 1)" >&2
+done
 
 stage() { printf '\n=== %s\n' "$*"; }
 

@@ -1,6 +1,6 @@
 """Shared fixtures for integration tests: registry processes on loopback.
 
-- registry_binary: path of the registry under test ($ZOT_BINARY or the zot double)
+- registry_binary: path of the zot binary under test ($ZOT_BINARY, see harness/zot.py)
 - start_registry / zot_registry: factory (tmp_path, config, files=None) -> Registry with
   .url .host .root .stop() .restart() .log_text(); every process is stopped at teardown
 - htpasswd_line: (user, password) -> "user:$2y$10$..."
@@ -10,12 +10,12 @@
 import pytest
 
 from tests.support.oci_layout import make_oci_layout as _make_oci_layout
-from tests.zot_double import harness
+from harness import zot as zot_process
 
 
 @pytest.fixture
 def registry_binary():
-    return harness.registry_binary()
+    return zot_process.binary()
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def start_registry():
     started = []
 
     def start(tmp_path, config, files=None):
-        registry = harness.start_registry(tmp_path, config, files)
+        registry = zot_process.start(tmp_path, config, files)
         started.append(registry)
         return registry
 
@@ -39,7 +39,7 @@ def zot_registry(start_registry):
 
 @pytest.fixture
 def htpasswd_line():
-    return harness.htpasswd_line
+    return zot_process.htpasswd_line
 
 
 @pytest.fixture

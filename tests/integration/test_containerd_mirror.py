@@ -3,7 +3,7 @@
 minikube cannot run on these machines, so minikube mode runs against a stub `minikube` that
 records its arguments and keeps the node's files in a directory. Host mode runs against a
 real containerd (started here with its own root, state and socket) whose `ctr` pulls through
-the zot double from a loopback upstream registry.
+real zot from a loopback upstream registry.
 """
 
 import base64
@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 
 from tests.support.playbook import run_playbook
-from tests.zot_double.harness import docker_registry_binary, start_docker_registry
+from harness import docker_registry
 
 PLAY = {
     "hosts": "localhost",
@@ -184,7 +184,7 @@ def test_minikube_mode_keeps_the_api_key_out_of_output_and_arguments(tmp_path, m
 
 
 # ---------------------------------------------------------------------------------------
-# host mode, against a real containerd pulling through the zot double
+# host mode, against a real containerd pulling through real zot
 # ---------------------------------------------------------------------------------------
 
 IMAGE = "docker.io/library/payload:1.0"
@@ -279,9 +279,9 @@ def containerd(tmp_path):
 def upstream(tmp_path, make_oci_layout):
     """Debian's docker-registry on loopback, seeded with library/payload:1.0 (docker.io's
     stand-in: tests never reach the real docker.io)."""
-    if not docker_registry_binary():
+    if not docker_registry.binary():
         pytest.skip("docker-registry (Debian package) is not installed")
-    registry = start_docker_registry(tmp_path)
+    registry = docker_registry.start(tmp_path)
     make_oci_layout(tmp_path / "layout", "1.0", b"pulled through zot")
     subprocess.run(
         [

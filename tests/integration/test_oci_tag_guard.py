@@ -1,6 +1,6 @@
 """zotops.registry.oci_tag_guard in a CI flow: guard, then push the allowed tags with skopeo.
 
-Against the registry under test (real zot or the zot double) with a zot API key, and against
+Against real zot with a zot API key, and against
 Debian's docker-registry anonymously, to show the guard needs nothing zot-specific.
 """
 
@@ -13,7 +13,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.oci_client import 
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
 from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi
 from tests.support.playbook import run_module
-from tests.zot_double import harness
+from harness import docker_registry
 
 pytestmark = pytest.mark.integration
 
@@ -78,9 +78,9 @@ def test_ci_flow_with_an_api_key(tmp_path, zot_with_api_key, make_oci_layout):
     assert not again.get("failed") and again["existing"] == ["latest"]
 
 
-@pytest.mark.skipif(not harness.docker_registry_binary(), reason="needs Debian's docker-registry")
+@pytest.mark.skipif(not docker_registry.binary(), reason="needs Debian's docker-registry")
 def test_any_oci_registry_anonymously(tmp_path):
-    upstream = harness.start_docker_registry(tmp_path)
+    upstream = docker_registry.start(tmp_path)
     try:
         OCIClient(RegistryClient(upstream.url)).push_image(REPOSITORY, "2.1.0", payload="x")
         args = {"url": upstream.url, "repository": REPOSITORY, "tags": ["2.1.0", "2.1.1"]}

@@ -1,6 +1,6 @@
 """zotops.registry.zot_registry_check through ansible-playbook against registries on loopback.
 
-The registry is real zot or the zot double (env ZOT_BINARY, see conftest.py). The same policy
+The registry is real zot (env ZOT_BINARY, see harness/zot.py). The same policy
 value is rendered into the registry's config and handed to the check, as the role does; a
 registry started from a DIFFERENT policy must make the check fail, naming the check.
 """
@@ -15,7 +15,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_checks im
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
 from tests.support.playbook import run_module
 from tests.support.policies import role_default_access_control
-from tests.zot_double import harness
+from harness import docker_registry
 
 pytestmark = pytest.mark.integration
 
@@ -83,9 +83,9 @@ def tags_of(url, repository):
     return OCIClient(RegistryClient(url)).list_tags(repository)
 
 
-@pytest.mark.skipif(not harness.docker_registry_binary(), reason="needs Debian's docker-registry")
+@pytest.mark.skipif(not docker_registry.binary(), reason="needs Debian's docker-registry")
 def test_correct_deployment_passes_every_check(tmp_path, start):
-    upstream = harness.start_docker_registry(tmp_path)
+    upstream = docker_registry.start(tmp_path)
     try:
         OCIClient(RegistryClient(upstream.url)).push_image("library/base", "1.0", payload="upstream")
         registry = start(POLICY, upstream_url=upstream.url)

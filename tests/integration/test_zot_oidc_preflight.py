@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.oidc_provider import start_oidc_provider
 from tests.support.playbook import run_playbook
-from tests.zot_double import harness
+from harness.process import free_port
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_reachable_issuer_passes(tmp_path, idp):
 
 
 def test_unreachable_issuer_stops_the_run(tmp_path):
-    issuer = f"http://127.0.0.1:{harness.free_port()}"
+    issuer = f"http://127.0.0.1:{free_port()}"
     run = preflight(tmp_path, False, zot_oidc_issuer=issuer)
     assert f"OpenID issuer {issuer} (zot_oidc_issuer): its discovery document" in flat(run)
     assert f"{issuer}/.well-known/openid-configuration cannot be fetched from localhost" in flat(run)

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from tests.zot_double.harness import Process, free_port
+from harness.process import Process, free_port
 
 PID_FILE = "oidc-provider.pid"
 LOG_FILE = "oidc-provider.log"

@@ -1,7 +1,7 @@
 """A loopback stand-in for Docker Hub that outlives the command starting it.
 
 The molecule mirror scenario starts it in prepare, its tests stop and restart it, and its
-cleanup stops it. It is Debian's docker-registry (tests/zot_double/harness.py), seeded with
+cleanup stops it. It is Debian's docker-registry (harness/docker_registry.py), seeded with
 small unpackable images; its address, pid and command line are kept in STATE_DIR/upstream.json.
 
   python -m tests.support.upstream_registry start STATE_DIR [REPO:TAG ...]  prints host:port
@@ -20,7 +20,8 @@ import sys
 import time
 
 from tests.support.oci_layout import make_oci_layout
-from tests.zot_double.harness import Process, start_docker_registry
+from harness import docker_registry
+from harness.process import Process
 
 STATE_FILE = "upstream.json"
 STOP_TIMEOUT = 20
@@ -82,7 +83,7 @@ def start(state_dir, images=()):
     state_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(state_dir)
     if state is None:
-        process = start_docker_registry(state_dir)
+        process = docker_registry.start(state_dir)
         state = {
             "host": process.host,
             "url": process.url,

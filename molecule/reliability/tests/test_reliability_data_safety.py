@@ -2,22 +2,22 @@
 a pull-through upstream is added) or replaces the zot binary are still pulled with unchanged
 digests afterwards; a cached upstream image is still served when the upstream is down."""
 
-import os
 import pathlib
 
 import pytest
 import reliability_host as rh
 
 from tests.support.oci_layout import make_oci_layout
-from tests.zot_double import harness
+from harness import docker_registry
+from harness import zot as zot_process
 
 
 @pytest.fixture
 def upstream(tmp_path):
     """Debian's docker-registry on loopback (the test host shares it) as the upstream."""
-    if not harness.docker_registry_binary():
+    if not docker_registry.binary():
         pytest.skip("docker-registry is not installed (scripts/setup.sh installs it)")
-    registry = harness.start_docker_registry(tmp_path)
+    registry = docker_registry.start(tmp_path)
     yield registry
     registry.stop()
 
@@ -60,11 +60,9 @@ def test_config_change_keeps_images_and_cache_survives_upstream_outage(
 
 
 def _changed_binary(path):
-    """A copy of the registry binary that differs in bytes only: a comment for the zot
-    double (a script), trailing bytes for a real (ELF) zot."""
-    original = pathlib.Path(os.environ.get("ZOTOPS_ZOT_BINARY") or harness.registry_binary())
-    data = original.read_bytes()
-    data += b"\n# rebuilt for the reliability scenario\n" if original.suffix == ".py" else b"\0" * 16
+    """A copy of the zot binary that differs in bytes only (trailing NULs: an ELF file
+    still runs)."""
+    data = pathlib.Path(zot_process.binary()).read_bytes() + b"\0" * 16
     path.write_bytes(data)
     path.chmod(0o755)
     return path

@@ -1,8 +1,9 @@
-"""The registry under test (the zot double unless $ZOT_BINARY is set) behaves like zot v2.1.20
-for real clients: skopeo pushes and pulls, plain HTTP for the API, Debian's docker-registry as
-a sync upstream. Every expectation here is zot's documented/source behaviour."""
+"""The zot behaviour the collection builds on, asserted against the real binary: skopeo pushes
+and pulls, plain HTTP for the API, Debian's docker-registry as a sync upstream, `zot verify`.
+A zot upgrade that changes any of it fails here first, before a role or a check relies on it."""
 
 import json
+import pathlib
 import re
 import subprocess
 
@@ -10,7 +11,8 @@ import pytest
 import requests
 
 from tests.support.oci_layout import make_oci_layout
-from tests.zot_double import harness
+from harness import docker_registry
+from harness import zot as zot_process
 
 pytestmark = pytest.mark.integration
 
@@ -49,8 +51,8 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def registry(workdir):
-    htpasswd = "".join(harness.htpasswd_line(u, p) + "\n" for u, p in PASSWORDS.items())
-    started = harness.start_registry(workdir, CONFIG, {"htpasswd": htpasswd})
+    htpasswd = "".join(zot_process.htpasswd_line(u, p) + "\n" for u, p in PASSWORDS.items())
+    started = zot_process.start(workdir, CONFIG, {"htpasswd": htpasswd})
     yield started
     started.stop()
 
@@ -151,8 +153,7 @@ def test_api_keys(registry, workdir):
 
     listed = api(registry, "GET", "/zot/auth/apikey", "dev").json()["apiKeys"]
     assert [k["label"] for k in listed] == ["laptop"] and key not in json.dumps(listed)
-    if harness.registry_binary() == harness.DOUBLE:
-        assert key[4:] not in open_state(registry)  # only a hash is persisted
+    assert key[4:].encode() not in stored_bytes(registry)  # only a hash is persisted
 
     # The key authenticates its owner only and inherits the owner's groups.
     with_key = requests.get(registry.url + "/v2/_catalog", auth=("dev", key), timeout=30)
@@ -173,16 +174,15 @@ def test_api_keys(registry, workdir):
     assert requests.get(registry.url + "/v2/_catalog", auth=("dev", key), timeout=30).status_code == 401
 
 
-def open_state(registry):
-    """Everything the registry persisted about users (API keys must appear only hashed)."""
-    with open(f"{registry.root}/.zot-double/users.json", encoding="utf-8") as handle:
-        return handle.read()
+def stored_bytes(registry):
+    """Everything zot persisted under its root directory (MetaDB included), as bytes."""
+    return b"".join(path.read_bytes() for path in pathlib.Path(registry.root).rglob("*") if path.is_file())
 
 
 def test_fail_delay_runs_on_authn_and_authz_failures(tmp_path):
     config = json.loads(json.dumps(CONFIG))
     config["http"]["auth"]["failDelay"] = 1
-    delayed = harness.start_registry(tmp_path, config, {"htpasswd": harness.htpasswd_line("ci", "ci-secret")})
+    delayed = zot_process.start(tmp_path, config, {"htpasswd": zot_process.htpasswd_line("ci", "ci-secret")})
     try:
         wrong = requests.get(delayed.url + "/v2/_catalog", auth=("ci", "wrong"), timeout=30)
         assert wrong.status_code == 401
@@ -218,11 +218,11 @@ def test_restart_keeps_images_and_keys(registry, workdir):
 
 
 @pytest.mark.skipif(
-    harness.docker_registry_binary() is None,
+    docker_registry.binary() is None,
     reason="Debian's docker-registry is not installed (the project setup script installs it)",
 )
 def test_on_demand_sync_asks_upstream_first_and_falls_back(tmp_path):
-    upstream = harness.start_docker_registry(tmp_path)
+    upstream = docker_registry.start(tmp_path)
     mirror = None
     try:
         config = {
@@ -240,7 +240,7 @@ def test_on_demand_sync_asks_upstream_first_and_falls_back(tmp_path):
                 }
             },
         }
-        mirror = harness.start_registry(tmp_path, config)
+        mirror = zot_process.start(tmp_path, config)
         first = skopeo_copy(
             layout(tmp_path, "u1", b"upstream one"), f"docker://{upstream.host}/library/app:1"
         )
@@ -270,7 +270,7 @@ def verify(tmp_path, config, files=None, name="zot.json"):
         (tmp_path / file_name).write_text(content)
     path = tmp_path / name
     path.write_text(json.dumps(config) if isinstance(config, dict) else config)
-    argv = harness.registry_command() + ["verify", str(path)]
+    argv = [zot_process.binary(), "verify", str(path)]
     return subprocess.run(argv, capture_output=True, check=False, text=True, cwd=tmp_path, timeout=60)
 
 
@@ -341,7 +341,7 @@ def test_verify_accepts_valid_and_extensionless_configs(tmp_path):
     # tries every format, JSON first.
     assert verify(tmp_path, VALID, name="tmpXYZ").returncode == 0
     no_argument = subprocess.run(
-        harness.registry_command() + ["verify"], capture_output=True, check=False, timeout=60
+        [zot_process.binary(), "verify"], capture_output=True, check=False, timeout=60
     )
     assert no_argument.returncode == 0 and no_argument.stdout == b""
 

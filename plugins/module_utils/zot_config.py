@@ -118,8 +118,23 @@ def sync_extension(upstreams, config_dir):
     return sync
 
 
+# Every pull by tag asks the upstream first and waits for that on-demand sync to finish or
+# fail before answering from the cache (zot v2.1.20 pkg/api/routes.go getImageManifest).
+# These defaults bound that wait when the upstream is down or hangs, so nodes keep pulling
+# cached images during an upstream outage (docs/how-to/pull-through-cache.md): one HTTP
+# retry after 1 s (zot's regclient backs off up to max_retry_delay between requests), and
+# no more than 5 s for the upstream's response headers (zot's own default is 30 s).
+SYNC_OUTAGE_DEFAULTS = {
+    "max_retries": 1,
+    "retry_delay": "1s",
+    "max_retry_delay": "2s",
+    "response_header_timeout": "5s",
+}
+
+
 def _sync_registry(upstream):
-    return {
+    settings = dict(SYNC_OUTAGE_DEFAULTS, **upstream)
+    registry = {
         "urls": list(upstream["urls"]),
         "onDemand": True,
         "tlsVerify": bool(upstream.get("tls_verify", True)),
@@ -131,9 +146,15 @@ def _sync_registry(upstream):
             }
         ],
         "preserveDigest": bool(upstream.get("preserve_digest", False)),
-        "maxRetries": int(upstream.get("max_retries", 3)),
-        "retryDelay": upstream.get("retry_delay", "5m"),
+        "maxRetries": int(settings["max_retries"]),
+        "retryDelay": settings["retry_delay"],
+        "maxRetryDelay": settings["max_retry_delay"],
+        "responseHeaderTimeout": settings["response_header_timeout"],
     }
+    # zot's default (3 h) also bounds every layer download, so it is only set when asked.
+    if upstream.get("sync_timeout"):
+        registry["syncTimeout"] = upstream["sync_timeout"]
+    return registry
 
 
 def _merge(base, extra):
@@ -222,9 +243,33 @@ def build_config(settings):
         # No log.output: zot logs to stderr, which systemd sends to the journal.
         "log": {"level": settings["log_level"]},
     }
+    if settings.get("flavour") == "minimal":
+        _refuse_extensions(extensions, settings.get("config_extra") or {})
     if extensions:
         config["extensions"] = extensions
     return _merge(config, settings.get("config_extra") or {})
+
+
+# The role variable behind each extension the role renders.
+EXTENSION_VARIABLES = {
+    "metrics": "zot_metrics_enabled",
+    "sync": "zot_sync_upstreams",
+    "scrub": "zot_scrub_enabled",
+    "search": "zot_search_enabled",
+    "ui": "zot_ui_enabled",
+}
+
+
+def _refuse_extensions(extensions, config_extra):
+    """The minimal build ignores extension settings with a log warning (and `zot verify`
+    accepts them), so a deployment would silently lack what it asked for."""
+    used = [EXTENSION_VARIABLES[name] for name in extensions]
+    used += ["zot_config_extra.extensions.%s" % name for name in config_extra.get("extensions") or {}]
+    if used:
+        raise ZotConfigError(
+            "%s: needs a zot extension, which zot_flavour: minimal does not have; turn it off "
+            "or use zot_flavour: full" % ", ".join(used)
+        )
 
 
 # Role variable -> zot LDAP key. Bind credentials are not here: zot reads them only from

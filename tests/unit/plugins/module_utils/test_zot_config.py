@@ -1,5 +1,7 @@
 """zot config building: what the role renders into config.json."""
 
+import re
+
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils import zot_config
@@ -245,11 +247,28 @@ def test_sync_without_credentials_has_no_credentials_file():
                 "tlsVerify": True,
                 "content": [{"prefix": "**", "destination": "/ghcr.io"}],
                 "preserveDigest": False,
-                "maxRetries": 3,
-                "retryDelay": "5m",
+                "maxRetries": 1,
+                "retryDelay": "1s",
+                "maxRetryDelay": "2s",
+                "responseHeaderTimeout": "5s",
             }
         ],
     }
+
+
+def test_sync_outage_settings_can_be_set_per_upstream():
+    upstream = {
+        "urls": ["https://ghcr.io"],
+        "prefix": "ghcr.io",
+        "max_retries": 3,
+        "retry_delay": "10s",
+        "max_retry_delay": "1m",
+        "response_header_timeout": "30s",
+        "sync_timeout": "2h",
+    }
+    (registry,) = zot_config.sync_extension([upstream], "/etc/zot")["registries"]
+    assert (registry["maxRetries"], registry["retryDelay"], registry["maxRetryDelay"]) == (3, "10s", "1m")
+    assert (registry["responseHeaderTimeout"], registry["syncTimeout"]) == ("30s", "2h")
 
 
 @pytest.mark.parametrize(
@@ -263,3 +282,25 @@ def test_sync_without_credentials_has_no_credentials_file():
 def test_malformed_inputs_are_named(access_control, users, upstreams, field):
     with pytest.raises(zot_config.ZotConfigError, match=field):
         zot_config.effective_access_control(access_control, users, upstreams)
+
+
+@pytest.mark.parametrize(
+    "overrides, variable",
+    [
+        ({"metrics_enabled": True}, "zot_metrics_enabled"),
+        ({"sync_upstreams": [{"urls": ["https://ghcr.io"], "prefix": "ghcr.io"}]}, "zot_sync_upstreams"),
+        ({"search_enabled": True}, "zot_search_enabled"),
+        ({"scrub_enabled": True}, "zot_scrub_enabled"),
+        ({"ui_enabled": True}, "zot_ui_enabled"),
+        ({"config_extra": {"extensions": {"lint": {"enable": True}}}}, "zot_config_extra.extensions.lint"),
+    ],
+)
+def test_minimal_flavour_refuses_settings_that_need_an_extension(overrides, variable):
+    with pytest.raises(zot_config.ZotConfigError, match=r"^%s: needs a zot extension" % re.escape(variable)):
+        build(flavour="minimal", **overrides)
+
+
+def test_minimal_flavour_builds_a_config_without_extensions():
+    config = build(flavour="minimal", metrics_enabled=False)
+    assert "extensions" not in config
+    assert build(flavour="full", metrics_enabled=True)["extensions"]["metrics"]["enable"] is True

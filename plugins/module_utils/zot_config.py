@@ -202,6 +202,7 @@ def build_config(settings):
                 "zot_external_url: required when zot_oidc_enabled is true (zot builds the "
                 "redirect URI <zot_external_url>%s from it)" % OIDC_CALLBACK_PATH
             )
+        _require_secure_login_origin(settings["external_url"])
         auth["openid"] = _openid_config(oidc, "%s/%s" % (config_dir, OIDC_CREDENTIALS_FILE))
     # zot turns API keys on whenever OpenID is configured; the config says so explicitly.
     if settings.get("api_keys_enabled") or oidc.get("enabled"):
@@ -303,6 +304,19 @@ def ldap_credentials(ldap):
         "bindDN": ldap.get("bind_dn", ""),
         "bindPassword": ldap.get("bind_password", ""),
     }
+
+
+def _require_secure_login_origin(external_url):
+    """zot keeps the OAuth2 state in a cookie that is always Secure (zitadel/oidc's cookie
+    handler). Browsers keep Secure cookies only for https and loopback origins, so a login
+    through plain http on any other host always ends at zot's callback with a 401."""
+    url = urlsplit(external_url)
+    loopback = url.hostname == "localhost" or (url.hostname or "").startswith("127.") or url.hostname == "::1"
+    if url.scheme != "https" and not loopback:
+        raise ZotConfigError(
+            "zot_external_url: OpenID login needs an https URL (got %s): zot's login state cookie "
+            "is always Secure and browsers drop it on plain http" % external_url
+        )
 
 
 def _openid_config(oidc, credentials_file):

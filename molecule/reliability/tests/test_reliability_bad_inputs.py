@@ -172,7 +172,8 @@ CASES = [
         {
             "zot_binary_source": "release",
             "zot_release_base_url": "{release}",
-            "zot_release_flavour": "-minimal",
+            "zot_flavour": "minimal",
+            "zot_metrics_enabled": False,
         },
         ["checksum", "zot-linux-amd64-minimal"],
     ),

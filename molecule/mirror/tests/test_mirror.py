@@ -27,6 +27,8 @@ CRI = 'plugins."io.containerd.grpc.v1.cri"'
 # Seeded by prepare.yml and pulled through the cache by converge's checklist.
 CHECKLIST_REPO = "docker.io/library/hello"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+# Seconds a node waits for a cached image while the upstream is down (a bound, not a timing).
+CACHED_PULL_DEADLINE = 30
 
 SECRETS = load_test_secrets()
 CI = ("ci", SECRETS["vault_zot_ci_password"])
@@ -56,8 +58,9 @@ def ctr(host, *args):
     return host.run("ctr -n k8s.io " + " ".join(args))
 
 
-def pull(host, image):
-    return ctr(host, "images pull --hosts-dir", CERTS_DIR, image)
+def pull(host, image, deadline=3600):
+    """ctr's pull, killed after `deadline` seconds as a waiting node would give up."""
+    return host.run("timeout %d ctr -n k8s.io images pull --hosts-dir %s %s" % (deadline, CERTS_DIR, image))
 
 
 def forget(host, image):
@@ -231,8 +234,11 @@ def upstream_stopped(upstream_state_dir, upstream):
 def test_cached_images_pull_with_the_upstream_stopped(host, image, upstream_stopped):
     reference, repository = image
     forget(host, reference)
-    # containerd's fallback (the upstream) is down: only zot's cache can answer.
-    result = pull(host, reference)
+    # containerd's fallback (the upstream) is down: only zot's cache can answer, and it must
+    # answer before a node gives up (zot's sync waits for the upstream first; with the role's
+    # outage settings about 2 s, with the earlier ones more than ten minutes).
+    result = pull(host, reference, deadline=CACHED_PULL_DEADLINE)
+    assert result.rc != 124, "the cached pull did not finish within %d s" % CACHED_PULL_DEADLINE
     assert result.rc == 0, result.stdout + result.stderr
     for cached in (repository, CHECKLIST_REPO):
         response = requests.get(ZOT_URL + "/v2/%s/manifests/1.0" % cached, timeout=60)

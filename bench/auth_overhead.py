@@ -1,22 +1,13 @@
 #!/usr/bin/env python
-"""What authentication costs per pull on the registry, as a ratio to anonymous pulls.
+"""What authentication costs per pull on real zot, as a ratio to anonymous pulls.
 
-The registry is the one the test harness starts (tests/zot_double/harness.py): the zot
-double unless ZOT_BINARY names a real zot build. On this project's machines that is the
-double, so the ratios describe the double's Python bcrypt check, not zot's Go code.
+One zot (harness/zot.py: $ZOT_BINARY, see scripts/get-zot.sh), one small image (config +
+1 KiB layer), then for each mode N pulls (GET manifest by tag + GET layer blob) over one
+keep-alive connection, all on 127.0.0.1: anonymous, htpasswd basic auth with a bcrypt cost
+10 hash, with a cost 12 hash, and an API key (zak_...) of the cost-10 user. The modes are
+interleaved in rounds so that load from other processes hits all of them alike.
 
-One registry, one small image (config + 1 KiB layer), then for each mode N pulls
-(GET manifest by tag + GET layer blob) over one keep-alive connection, all on 127.0.0.1:
-anonymous, htpasswd basic auth with a bcrypt cost 10 hash, with a cost 12 hash, and an
-API key (zak_...) of the cost-10 user. The modes are interleaved in rounds so that load
-from other processes hits all of them alike.
-
-The double remembers password/hash pairs it has verified; zot v2.1.20 does not (its
-HTPasswd.Authenticate runs bcrypt on every request carrying basic auth). So the script also
-times one bcrypt comparison at each cost (`bcrypt_compare`): what zot pays per request, twice
-per pull (manifest + blob), on top of the anonymous cost.
-
-    .venv/bin/python bench/auth_overhead.py [--pulls 40] [--rounds 5]
+    source scripts/env.sh && python bench/auth_overhead.py [--pulls 40] [--rounds 5]
 """
 
 import argparse
@@ -26,12 +17,11 @@ import sys
 import tempfile
 import time
 
-import bcrypt
 import benchlib
 import requests
 
 from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
-from tests.zot_double import harness
+from harness import zot as zot_process
 
 REPO = "bench/app"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -52,7 +42,7 @@ def start(tmp):
         },
         "log": {"level": "error"},
     }
-    return harness.start_registry(tmp, config, {"htpasswd": "\n".join(lines) + "\n"})
+    return zot_process.start(tmp, config, {"htpasswd": "\n".join(lines) + "\n"})
 
 
 def push_image(url):
@@ -108,22 +98,10 @@ def pull_seconds(url, auth, layer, pulls):
     return samples
 
 
-def bcrypt_compare_seconds(cost, repeats):
-    """Seconds per bcrypt comparison of a correct password at this cost."""
-    hashed = bcrypt.hashpw(b"bench-password", bcrypt.gensalt(cost))
-    samples = []
-    for _unused in range(repeats):
-        start = time.perf_counter()
-        bcrypt.checkpw(b"bench-password", hashed)
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pulls", type=int, default=40, help="pulls per mode and round")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--bcrypt-repeats", type=int, default=10)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,10 +122,6 @@ def main():
         finally:
             registry.stop()
 
-    compare = {
-        f"cost_{cost}": benchlib.summary(bcrypt_compare_seconds(cost, args.bcrypt_repeats))
-        for cost in (10, 12)
-    }
     results = {mode: benchlib.summary(values) for mode, values in samples.items()}
     anonymous = results["anonymous"]["median"]
     for mode, result in results.items():
@@ -156,24 +130,14 @@ def main():
             f"{mode:18} median {result['median'] * 1000:8.2f} ms/pull  x{result['ratio_to_anonymous']:.1f}",
             file=sys.stderr,
         )
-    for name, result in compare.items():
-        print(f"bcrypt {name:11} median {result['median'] * 1000:8.2f} ms/compare", file=sys.stderr)
     path = benchlib.write_result(
         "auth_overhead",
         {
-            "registry": harness.registry_binary(),
-            "registry_is_zot_double": harness.registry_binary() == harness.DOUBLE,
+            "zot": zot_process.binary(),
+            "zot_version": zot_process.version_line(zot_process.binary()),
             "pull": "GET manifest by tag + GET 1 KiB layer blob, keep-alive, 127.0.0.1",
             "pulls_per_mode": args.pulls * args.rounds,
             "modes": results,
-            "bcrypt_compare": compare,
-            "zot_estimate": {
-                f"basic_bcrypt_{cost}": {
-                    "median": anonymous + 2 * compare[f"cost_{cost}"]["median"],
-                    "ratio_to_anonymous": (anonymous + 2 * compare[f"cost_{cost}"]["median"]) / anonymous,
-                }
-                for cost in (10, 12)
-            },
         },
     )
     print(path)

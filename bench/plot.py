@@ -23,7 +23,7 @@ def load(name):
 
 def plot_converge(axis, data):
     runs = data["runs"]
-    names = ["first_converge", "rerun", "check", "noop"]
+    names = ["first_converge", "rerun", "check", "floor"]
     medians = [runs[name]["seconds"]["median"] for name in names]
     lows = [m - runs[name]["seconds"]["min"] for m, name in zip(medians, names, strict=True)]
     highs = [runs[name]["seconds"]["max"] - m for m, name in zip(medians, names, strict=True)]
@@ -35,14 +35,10 @@ def plot_converge(axis, data):
 def plot_auth(axis, data):
     modes = list(data["modes"])
     ratios = [data["modes"][mode]["ratio_to_anonymous"] for mode in modes]
-    labels = [mode + "\n(double)" for mode in modes]
-    for name, estimate in data.get("zot_estimate", {}).items():
-        labels.append(name + "\n(zot est.)")
-        ratios.append(estimate["ratio_to_anonymous"])
-    axis.bar(labels, ratios)
+    axis.bar(modes, ratios)
     axis.axhline(1.0, color="grey", linewidth=0.8)
     axis.set_ylabel("median pull time / anonymous")
-    axis.set_title("authentication overhead per pull")
+    axis.set_title("authentication overhead per pull, zot")
     axis.tick_params(axis="x", labelsize=7)
 
 

@@ -180,16 +180,16 @@ def stored_bytes(registry):
 
 
 def test_fail_delay_runs_on_authn_and_authz_failures(tmp_path):
+    # zot sleeps failDelay seconds before answering a failed login (401) and a denied
+    # request (403); the answer can come later under load, never earlier.
     config = json.loads(json.dumps(CONFIG))
-    config["http"]["auth"]["failDelay"] = 1
+    config["http"]["auth"]["failDelay"] = 2
     delayed = zot_process.start(tmp_path, config, {"htpasswd": zot_process.htpasswd_line("ci", "ci-secret")})
     try:
         wrong = requests.get(delayed.url + "/v2/_catalog", auth=("ci", "wrong"), timeout=30)
-        assert wrong.status_code == 401
-        assert delayed.log_text().count("sleeping failDelay") == 1
+        assert wrong.status_code == 401 and wrong.elapsed.total_seconds() >= 2
         denied = manifest_of(delayed, "private/x", "v1", "ci")
-        assert denied.status_code == 403
-        assert delayed.log_text().count("sleeping failDelay") == 2
+        assert denied.status_code == 403 and denied.elapsed.total_seconds() >= 2
     finally:
         delayed.stop()
 
@@ -321,7 +321,7 @@ VALID = {"storage": {"rootDirectory": "/var/lib/zot"}, "http": {"address": "127.
         (
             {"extensions": {"sync": {"registries": [{"urls": ["https://u"], "preserveDigest": True}]}}},
             {},
-            "preserveDigest",
+            "PreserveDigest option without enabling http.Compat",
         ),
         ({"extensions": {"metrics": {"prometheus": {"path": "/v2"}}}}, {}, "metrics"),
     ],
@@ -352,4 +352,4 @@ def test_verify_reads_openid_credentials_files(tmp_path):
     complete = verify(tmp_path, config, {"oidc.json": '{"clientid": "zot", "clientsecret": ""}'})
     assert complete.returncode == 0, complete.stderr
     partial = verify(tmp_path, config, {"oidc.json": '{"clientid": "zot"}'})
-    assert partial.returncode == 1 and "clientsecret" in partial.stderr
+    assert partial.returncode == 1 and "unset keys" in partial.stderr

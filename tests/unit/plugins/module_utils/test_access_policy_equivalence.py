@@ -1,10 +1,11 @@
 """The fast paths of the policy engine against straightforward reference versions.
 
-Globs are matched through regular expressions, the longest match is found through a prefix
-index, groups through a user map, and equal-length overlaps are searched only between globs
-whose literal parts agree. The references below do the obvious thing instead (the NFA on
+The longest match is found through a prefix index (and glob answers are cached), groups
+through a user map, and equal-length overlaps are searched only between globs whose literal
+parts agree. The references below do the obvious thing instead (doublestar's procedure on
 every glob, every pair searched); on many seeded random policies and names the answers must
-be identical.
+be identical. (Whether that procedure is doublestar's is proven against the library itself
+in tests/integration/test_glob_differential.py.)
 """
 
 import random
@@ -20,7 +21,9 @@ from ansible_collections.zotops.registry.plugins.module_utils.access_policy impo
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
     CompiledGlob,
     GlobError,
+    doublestar_match,
     glob_matches,
+    is_valid_glob,
     overlap_example,
     overlapping_pairs,
 )
@@ -36,6 +39,11 @@ NAME_CHARS = "aabbcé-*A/"
 
 
 def reference_matches(pattern, name):
+    """doublestar's procedure on every glob, without the engine's caches and indexes."""
+    return is_valid_glob(pattern) and doublestar_match(pattern, name) == (True, False)
+
+
+def nfa_matches(pattern, name):
     try:
         return CompiledGlob(pattern).matches(name)
     except GlobError:
@@ -137,13 +145,16 @@ WHO = [
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_glob_regexes_match_like_the_nfa(seed):
+def test_the_overlap_nfa_accepts_every_name_the_matcher_matches(seed):
+    # The overlap search may only miss an overlap if the NFA rejects a name doublestar
+    # matches; it may accept more (its witnesses are confirmed with glob_matches).
     rng = random.Random(seed)
     for _unused in range(300):
         glob = random_glob(rng)
         for _unused in range(10):
             name = random_name(rng, [glob])
-            assert glob_matches(glob, name) == reference_matches(glob, name), (glob, name)
+            if glob_matches(glob, name):
+                assert nfa_matches(glob, name), (glob, name)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -42,6 +42,49 @@ def test_glob_matches_like_doublestar(pattern, name, expected):
     assert glob_matches(pattern, name) is expected
 
 
+# Answers of doublestar v4.10.0 (zot v2.1.20) that a regular-expression reading gets wrong;
+# each was confirmed with tests/differential/glob_oracle.
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        # Only the exact tails /**, **/ and /**/ (or * and **) may be left when the name ends.
+        ("team*/**", "team", False),
+        ("team*/**", "teamx", True),
+        ("ci/**/", "ci", True),
+        ("team**/", "team", True),
+        ("a*{,b}", "a", False),
+        ("a{,b}", "a", True),
+        ("a***", "a", False),
+        ("a***", "ab", True),
+        # An escaped `-` in a class is a member, not a range.
+        ("[a\\-c]", "b", False),
+        ("[a\\-c]", "-", True),
+        ("[a\\-c]", "c", True),
+        # An alternative starts a segment: `**` right after `{` spans separators.
+        ("a{**}", "ab/c", True),
+        ("a**", "ab/c", False),
+        ("ab{**/c,d}", "abx/y/c", True),
+        # Commas inside a class still split alternatives; a broken class is an error (no match).
+        ("{a,[,]}", "a", True),
+        ("{a,[,]}", ",", False),
+        ("{[,a]}b]", "b", True),
+        # A class may match the separator.
+        ("a[!x]b", "a/b", True),
+        # The empty name only matches what may be left over entirely.
+        ("**/**", "", False),
+        ("**", "", True),
+    ],
+)
+def test_glob_matches_doublestar_corner_cases(pattern, name, expected):
+    assert glob_matches(pattern, name) is expected
+
+
+def test_long_names_do_not_backtrack_forever():
+    # The former regular expressions took exponential time on globs like this one.
+    pattern = "*a*a*a*a*a*a*a*a*a*a*a*a*b"
+    assert glob_matches(pattern, "a" * 60) is False
+
+
 @pytest.mark.parametrize("pattern", ["a[", "a[]", "a{b", "a}", "a\\", "[!]"])
 def test_invalid_globs_are_refused_and_match_nothing(pattern):
     assert not is_valid_glob(pattern)

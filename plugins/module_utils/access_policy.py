@@ -71,7 +71,7 @@ def parse_who(who, where: str) -> dict:
     """
     if not isinstance(who, dict):
         raise ValueError(f'{where}: must be {{"anonymous": true}} or {{"user": NAME, ...}}')
-    unknown = sorted(set(who) - {"anonymous", "user", "groups", "oidc"})
+    unknown = sorted(set(who) - {"anonymous", "user", "groups", "oidc", "api_key", "login_groups"})
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
     anonymous = bool(who.get("anonymous", False))
@@ -88,17 +88,32 @@ def parse_who(who, where: str) -> dict:
         raise ValueError(f'{where}: needs "user" (a non-empty name), "groups", or "anonymous": true')
     if anonymous and groups:
         raise ValueError(f"{where}: an anonymous caller has no groups")
+    login_groups = who.get("login_groups")
+    if login_groups is not None:
+        if anonymous:
+            raise ValueError(f"{where}: an anonymous caller has no login groups")
+        if not isinstance(login_groups, list) or not all(isinstance(g, str) for g in login_groups):
+            raise ValueError(f"{where}.login_groups: must be a list of group names")
+        if groups or who.get("oidc"):
+            raise ValueError(f"{where}: login_groups are all the groups zot stored; give no groups or oidc")
+        login_groups = list(login_groups)
     return {
         "anonymous": anonymous,
         "user": "" if anonymous else user,
         "groups": list(groups),
         "oidc": bool(who.get("oidc", False)),
+        "api_key": bool(who.get("api_key", False)) or login_groups is not None,
+        "login_groups": login_groups,
     }
 
 
 def describe_who(who: dict) -> str:
     if who["anonymous"]:
         return "anonymous"
+    if who.get("login_groups") is not None:
+        stored = ", ".join(who["login_groups"]) or "none"
+        return f'user "{who["user"]}" with an API key (groups stored at login: {stored})'
+
     if who["groups"]:
         return f'user "{who["user"]}" (groups: {", ".join(who["groups"])})'
     return f'user "{who["user"]}"'
@@ -109,10 +124,14 @@ def effective_groups(access_control: dict, who: dict) -> list[str]:
 
     htpasswd, LDAP and mTLS users get every accessControl.groups entry listing them (LDAP
     adds its own groups: pass them in `groups`); OIDC users (`oidc: true`) get only the
-    IdP's groups claim.
+    IdP's groups claim. API-key and UI-session requests carry the groups zot stored for the
+    owner at their last password/OIDC login (`login_groups`), not recomputed ones: a user
+    removed from a group keeps its rights through an existing key until they log in again.
     """
     if who["anonymous"]:
         return []
+    if who.get("login_groups") is not None:
+        return list(who["login_groups"])
     groups = list(who["groups"])
     if not who["oidc"]:
         for name, group in sorted((access_control.get("groups") or {}).items()):
@@ -124,13 +143,84 @@ def effective_groups(access_control: dict, who: dict) -> list[str]:
 # --------------------------------------------------------------------------- decisions
 
 
+# zot reads its config with viper, which lowercases every map key, and mapstructure matches
+# lowercased keys to struct fields case-insensitively: `defaultpolicy` is `defaultPolicy`.
+_FIELDS = {
+    "accessControl": ("repositories", "adminPolicy", "groups", "metrics"),
+    "policyGroup": ("policies", "defaultPolicy", "anonymousPolicy"),
+    "policy": ("users", "groups", "actions", "conditions"),
+    "condition": ("expression", "message"),
+    "group": ("users",),
+    "metrics": ("users", "anonymousPolicy"),
+}
+
+
+def canonical_fields(value, kind: str):
+    """`value` with its field names spelled as the schema spells them (zot matches field
+    names case-insensitively). Unknown names are kept as given; a field given twice in
+    different cases keeps the canonical spelling's value, else the last one."""
+    if not isinstance(value, dict):
+        return value
+    names = {name.lower(): name for name in _FIELDS[kind]}
+    result = {}
+    for key, item in value.items():
+        canonical = names.get(key.lower(), key) if isinstance(key, str) else key
+        if canonical in result and key != canonical:
+            continue
+        result[canonical] = item
+    return result
+
+
+def canonical_access_control(access_control):
+    """The accessControl value with every field name in canonical spelling (map keys such
+    as globs and group names unchanged)."""
+    access_control = canonical_fields(access_control, "accessControl")
+    if not isinstance(access_control, dict):
+        return access_control
+
+    def policy(value):
+        value = canonical_fields(value, "policy")
+        if isinstance(value, dict) and isinstance(value.get("conditions"), list):
+            value["conditions"] = [canonical_fields(c, "condition") for c in value["conditions"]]
+        return value
+
+    repositories = access_control.get("repositories")
+    if isinstance(repositories, dict):
+        canonical = {}
+        for pattern, group in repositories.items():
+            group = canonical_fields(group, "policyGroup")
+            if isinstance(group, dict) and isinstance(group.get("policies"), list):
+                group["policies"] = [policy(p) for p in group["policies"]]
+            canonical[pattern] = group
+        access_control["repositories"] = canonical
+    if "adminPolicy" in access_control:
+        access_control["adminPolicy"] = policy(access_control["adminPolicy"])
+    if isinstance(access_control.get("groups"), dict):
+        access_control["groups"] = {
+            name: canonical_fields(group, "group") for name, group in access_control["groups"].items()
+        }
+    if "metrics" in access_control:
+        access_control["metrics"] = canonical_fields(access_control["metrics"], "metrics")
+    return access_control
+
+
 def normalise(access_control: dict | None) -> dict:
-    """The policy as zot holds it after loading: glob and group keys lowercased."""
-    access_control = dict(access_control or {})
+    """The policy as zot holds it after loading: field names canonical, glob and group keys
+    lowercased (values such as user and group names in policies are kept as written)."""
+    access_control = dict(canonical_access_control(access_control or {}))
     for key in ("repositories", "groups"):
         if isinstance(access_control.get(key), dict):
             access_control[key] = {name.lower(): v for name, v in access_control[key].items()}
     return access_control
+
+
+def anonymous_allowed_in(access_control: dict) -> bool:
+    """zot lets a request without credentials through authentication only when some
+    repository has a non-empty anonymousPolicy (AnonymousPolicyExists); otherwise it is
+    refused with 401 before any policy is looked at (metrics have their own rule)."""
+    return any(
+        (group or {}).get("anonymousPolicy") for group in (access_control.get("repositories") or {}).values()
+    )
 
 
 def _byte_length(text: str) -> int:
@@ -138,14 +228,21 @@ def _byte_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+def _catch_all(access_control: dict) -> tuple[str | None, list[str]]:
+    # zot starts from the longest match "" and replaces it only with a longer glob, then
+    # looks "" up: the "" key applies to every repository no other glob matches.
+    if "" in (access_control.get("repositories") or {}):
+        return "", []
+    return None, []
+
+
 def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str]]:
     """The glob zot applies to `repo`, and any other glob of the same length that also matches
-    (zot would then pick one of them at random)."""
-    matching = [p for p in (access_control.get("repositories") or {}) if glob_matches(p, repo)]
-    # An empty pattern never wins: zot only replaces its "" start value with a longer one.
-    matching = [p for p in matching if p]
+    (zot would then pick one of them at random). The "" glob, when present, applies to the
+    repositories no other glob matches; None when nothing applies."""
+    matching = [p for p in (access_control.get("repositories") or {}) if p and glob_matches(p, repo)]
     if not matching:
-        return None, []
+        return _catch_all(access_control)
     longest = max(_byte_length(p) for p in matching)
     tied = sorted(p for p in matching if _byte_length(p) == longest)
     return tied[0], tied[1:]
@@ -176,6 +273,7 @@ class LoadedPolicy:
         self._local_groups = None
         self._scanned_globs = False
         self._scanned_groups = False
+        self._anonymous_allowed = None
 
     @property
     def access_control(self) -> dict:
@@ -209,13 +307,13 @@ class LoadedPolicy:
                 longest = length
                 tied.append(pattern)
         if not tied:
-            return None, []
+            return _catch_all(self.access_control)
         tied.sort()
         return tied[0], tied[1:]
 
     def effective_groups(self, who: dict) -> list[str]:
         """`effective_groups` against this policy."""
-        if who["anonymous"] or who["oidc"]:
+        if who["anonymous"] or who["oidc"] or who.get("login_groups") is not None:
             return effective_groups(self.access_control, who)
         if not self._scanned_groups:
             self._scanned_groups = True
@@ -240,23 +338,52 @@ class LoadedPolicy:
                 local_groups.setdefault(user, []).append(name)
         return local_groups
 
-    def decide(self, who: dict, repo: str, action: str) -> dict:
+    def decide(self, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
         """`decide` (see there) against this policy."""
-        return _decide(self, parse_who(who, "who"), repo, action)
+        return _decide(self, parse_who(who, "who"), repo, action, request)
+
+    def anonymous_allowed(self) -> bool:
+        if self._anonymous_allowed is None:
+            self._anonymous_allowed = anonymous_allowed_in(self.access_control)
+        return self._anonymous_allowed
+
+    def decide_metrics(self, who: dict) -> dict:
+        """zot's answer to GET /metrics (MetricsAuthzHandler): anonymous callers need
+        `metrics.anonymousPolicy` to hold "read"; authenticated callers must be listed in
+        `metrics.users` (groups, adminPolicy and defaultPolicy are not consulted)."""
+        who = parse_who(who, "who")
+        metrics = self.access_control.get("metrics") or {}
+        if who["anonymous"]:
+            allowed = "read" in (metrics.get("anonymousPolicy") or [])
+            verb = "grants" if allowed else "does not grant"
+            return {
+                "allowed": allowed,
+                "status": 200 if allowed else 401,
+                "reason": f"metrics.anonymousPolicy {verb} read",
+            }
+        allowed = who["user"] in (metrics.get("users") or [])
+        verb = "lists" if allowed else "does not list"
+        return {
+            "allowed": allowed,
+            "status": 200 if allowed else 403,
+            "reason": f"metrics.users {verb} {who['user']}",
+        }
 
 
 def _conditions(policy: dict) -> list[str]:
-    return [c.get("expression", "") for c in (policy.get("conditions") or [])]
+    return [c.get("expression", "") for c in (policy.get("conditions") or []) if isinstance(c, dict)]
 
 
 def _grants(policy_group: dict, who: dict, groups: list[str], action: str) -> list[tuple]:
-    """(source, conditions) of every entry of one glob that grants `action`, in zot's order."""
+    """(source, conditions) of every entry of one glob that grants `action`, in zot's order
+    (isPermitted: user entries, group entries, defaultPolicy, anonymousPolicy)."""
     grants = []
     policies = policy_group.get("policies") or []
     for policy in policies:
         if who["user"] in (policy.get("users") or []) and action in (policy.get("actions") or []):
             grants.append(("user", _conditions(policy)))
-    for policy in policies:
+    # zot skips group entries for a caller without groups (a nil list).
+    for policy in policies if groups else ():
         if action in (policy.get("actions") or []) and any(g in groups for g in policy.get("groups") or []):
             grants.append(("group", _conditions(policy)))
     if action in (policy_group.get("defaultPolicy") or []) and not who["anonymous"]:
@@ -266,72 +393,124 @@ def _grants(policy_group: dict, who: dict, groups: list[str], action: str) -> li
     return grants
 
 
+def _is_admin(access_control: dict, who: dict, groups: list[str]) -> bool:
+    admin = access_control.get("adminPolicy") or {}
+    return who["user"] in (admin.get("users") or []) or any(g in groups for g in admin.get("groups") or [])
+
+
 def _admin_grants(access_control: dict, who: dict, groups: list[str], action: str) -> list:
     admin = access_control.get("adminPolicy") or {}
-    is_admin = who["user"] in (admin.get("users") or []) or any(
-        g in groups for g in admin.get("groups") or []
-    )
-    if is_admin and action in (admin.get("actions") or []):
+    if _is_admin(access_control, who, groups) and action in (admin.get("actions") or []):
         return [("adminPolicy", _conditions(admin))]
     return []
 
 
-def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
+def decide(access_control: dict, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
     """What zot answers when `who` does `action` on repository `repo`.
 
+    `request` optionally gives the attributes CEL conditions may read (see
+    access_policy_cel.REQUEST_ATTRIBUTES: reference, method, client_ip, time, ...); a grant
+    whose conditions need an attribute not given is conditional.
+
     Returns a dict:
-      allowed          bool; assumes CEL conditions listed in `conditions` hold
+      allowed          bool; True only when a grant holds whatever the unknown attributes are
+      conditional      True when the answer depends on CEL conditions that could not be
+                       evaluated with what `request` gives (allowed is then False)
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
-                       403 authenticated denied
-      matched_pattern  the single glob zot applied, or None when no glob matches
+                       403 authenticated denied (for a conditional answer: the denial status)
+      matched_pattern  the single glob zot applied ("" for the catch-all), or None
       tied_patterns    other globs of the same length that also match (zot picks at random)
       granted_by       user | group | defaultPolicy | anonymousPolicy | adminPolicy | none
-      conditions       CEL expressions the grant depends on ([] = unconditional)
+      conditions       CEL expressions the answer depends on ([] = unconditional)
       groups           the caller's effective groups
       reason           one sentence explaining the decision
 
     Each call loads the policy again (time linear in its size); for many decisions against
     one policy, use `LoadedPolicy(access_control).decide`.
     """
-    return LoadedPolicy(access_control).decide(who, repo, action)
+    return LoadedPolicy(access_control).decide(who, repo, action, request)
 
 
-def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
+def _evaluate(grant, context) -> bool | None:
+    """True/False when the grant's conditions hold/fail for the request, None when they
+    need attributes the query did not give (or cannot be evaluated here)."""
+    _source, conditions = grant
+    if not conditions:
+        return True
+    from ansible_collections.zotops.registry.plugins.module_utils import access_policy_cel
+
+    return access_policy_cel.conditions_hold(conditions, context)
+
+
+def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
     access_control = policy.access_control
     groups = policy.effective_groups(who)
     pattern, tied = policy.longest_match(repo)
+    result = {
+        "allowed": False,
+        "conditional": False,
+        "status": 401 if who["anonymous"] else 403,
+        "matched_pattern": pattern,
+        "tied_patterns": tied,
+        "granted_by": "none",
+        "conditions": [],
+        "groups": groups,
+    }
+    if who["anonymous"] and not policy.anonymous_allowed():
+        result["reason"] = (
+            "no repository has an anonymousPolicy, so zot refuses requests without credentials "
+            "before looking at any policy"
+        )
+        return result
 
     grants = []
     if pattern is not None:
         grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
-    unconditional = [g for g in grants if not g[1]]
-    chosen = unconditional[0] if unconditional else (grants[0] if grants else None)
-    conditions = [] if unconditional else [c for g in grants for c in g[1]]
-    allowed = chosen is not None
-    granted_by = chosen[0] if chosen else "none"
-    status = 200 if allowed else (401 if who["anonymous"] else 403)
+    context = None
+    if any(conditions for _source, conditions in grants):
+        context = {
+            "request": request or {},
+            "user": who["user"],
+            "groups": groups,
+            "anonymous": who["anonymous"],
+            "admin": _is_admin(access_control, who, groups),
+            "action": action,
+            "repository": repo,
+        }
+    unknown = []
+    chosen = None
+    for grant in grants:
+        held = _evaluate(grant, context)
+        if held:
+            chosen = grant
+            break
+        if held is None:
+            unknown.append(grant)
+    if chosen is not None:
+        result.update(allowed=True, status=200, granted_by=chosen[0], conditions=list(chosen[1]))
+    elif unknown:
+        result.update(conditional=True, conditions=[c for grant in unknown for c in grant[1]])
 
-    where = f'glob "{pattern}"' if pattern is not None else "no glob"
-    if allowed:
-        reason = f"{granted_by} grants {action} ({where} applies)"
-        if conditions:
-            reason += " if a CEL condition holds: " + " | ".join(conditions)
+    where = f'glob "{pattern}"' if pattern else ('the catch-all glob ""' if pattern == "" else "no glob")
+    if result["allowed"]:
+        reason = f"{result['granted_by']} grants {action} ({where} applies)"
+        if result["conditions"]:
+            reason += " and its CEL condition(s) hold: " + " | ".join(result["conditions"])
+    elif unknown:
+        reason = (
+            f"{where} applies; granted only if a CEL condition holds, which needs request "
+            "attributes not given: " + " | ".join(result["conditions"])
+        )
     elif pattern is None:
         reason = f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
+    elif grants:
+        reason = f"{where} applies; the entries granting {action} have CEL conditions that fail"
     else:
         reason = f"{where} applies and does not grant {action}; adminPolicy does not either"
-    return {
-        "allowed": allowed,
-        "status": status,
-        "matched_pattern": pattern,
-        "tied_patterns": tied,
-        "granted_by": granted_by,
-        "conditions": conditions,
-        "groups": groups,
-        "reason": reason,
-    }
+    result["reason"] = reason
+    return result
 
 
 # --------------------------------------------------------------------------- queries
@@ -425,7 +604,7 @@ def _violation(where, who, repo, action, expected, decision) -> str | None:
     subject = describe_who(who)
     verb = "must be able to" if expected else "must not be able to"
     context = f"glob: {decision['matched_pattern'] or 'none'}"
-    if decision["conditions"]:
+    if decision["conditional"]:
         return (
             f'{where}: {subject} {verb} {action} "{repo}", but the answer depends on CEL '
             f"condition(s) {decision['conditions']} that cannot be checked here ({context})"
@@ -495,7 +674,7 @@ def summarize(access_control: dict) -> list[dict]:
             row.update({"allowed": [], "denied": [], "conditional": []})
             for action in ACTIONS:
                 decision = policy.decide(who, repo, action)
-                if decision["conditions"]:
+                if decision["conditional"]:
                     row["conditional"].append(action)
                 else:
                     row["allowed" if decision["allowed"] else "denied"].append(action)
@@ -521,8 +700,16 @@ def auth_methods_from_config(config: dict) -> set[str]:
         methods.add("openid")
     if auth.get("apikey"):
         methods.add("apikey")
-    if auth.get("bearer"):
+    bearer = auth.get("bearer") or {}
+    # Only traditional bearer bypasses accessControl; OIDC workload-identity bearer uses it.
+    if (
+        bearer.get("realm")
+        and bearer.get("service")
+        and (bearer.get("cert") or bearer.get("awsSecretsManager"))
+    ):
         methods.add("bearer")
+    elif any((o or {}).get("issuer") and (o or {}).get("audiences") for o in bearer.get("oidc") or []):
+        methods.add("bearer_oidc")
     if tls.get("cert") and tls.get("key") and tls.get("cacert"):
         methods.add("mtls")
     return methods
@@ -569,25 +756,90 @@ def _policy_lists(access_control: dict):
         )
 
 
-def _prerequisite_errors(path: str, actions: list[str], also_granted: list[str]) -> list[str]:
-    held = set(actions) | set(also_granted)
-    needs = {
-        "update": ("read", "create"),
-        "create": ("read",),
-        "delete": ("read",),
-    }
-    why = {
-        "read": "clients HEAD/GET blobs and manifests before writing or deleting",
-        "create": "blob uploads of a re-push are checked as create",
-    }
-    errors = []
-    for action in ACTIONS:
-        if action not in actions:
+_NEEDS = {"update": ("read", "create"), "create": ("read",), "delete": ("read",)}
+_WHY = {
+    "read": "clients HEAD/GET blobs and manifests before writing or deleting",
+    "create": "blob uploads of a re-push are checked as create",
+}
+
+
+def _judged_identities(access_control: dict) -> list[tuple[dict, bool]]:
+    """(who, known) for the identities whose combined rights are judged: anonymous, any
+    other authenticated user, every user the policy names (with their local groups) -- known
+    -- and a member of each group no local user has (IdP/LDAP groups) -- not known, since an
+    IdP may give several groups at once."""
+    identities = [({"anonymous": True}, True), ({"user": OTHER_USER}, True)]
+    users, referenced = set(), set()
+    for policy_group in (access_control.get("repositories") or {}).values():
+        for policy in (policy_group or {}).get("policies") or []:
+            users.update(policy.get("users") or [])
+            referenced.update(policy.get("groups") or [])
+    admin = access_control.get("adminPolicy") or {}
+    users.update(admin.get("users") or [])
+    referenced.update(admin.get("groups") or [])
+    defined = access_control.get("groups") or {}
+    for group in defined.values():
+        users.update((group or {}).get("users") or [])
+    identities += [({"user": user}, True) for user in sorted(users) if user]
+    identities += [
+        ({"user": f"(a member of {g})", "groups": [g], "oidc": True}, False)
+        for g in sorted(referenced - set(defined))
+    ]
+    return identities
+
+
+def _grant_paths(access_control: dict, pattern, who: dict, groups: list[str]) -> dict[str, tuple]:
+    """action -> JSON path parts of the first entry granting it to `who` under `pattern`
+    (None: no glob applies), in zot's order; conditional grants count as granted."""
+    paths = {}
+    if pattern is not None:
+        group = access_control["repositories"][pattern] or {}
+        for index, policy in enumerate(group.get("policies") or []):
+            named = who["user"] in (policy.get("users") or [])
+            member = any(g in groups for g in policy.get("groups") or [])
+            if named or member:
+                for action in policy.get("actions") or []:
+                    paths.setdefault(action, ("repositories", pattern, "policies", index, "actions"))
+        key = "anonymousPolicy" if who["anonymous"] else "defaultPolicy"
+        for action in group.get(key) or []:
+            paths.setdefault(action, ("repositories", pattern, key))
+    if _is_admin(access_control, who, groups):
+        for action in (access_control.get("adminPolicy") or {}).get("actions") or []:
+            paths.setdefault(action, ("adminPolicy", "actions"))
+    return paths
+
+
+def _prerequisite_messages(access_control: dict) -> tuple[list[str], list[str]]:
+    """A write without the actions clients need first, judged per identity on everything
+    zot combines for it (entries of the applying glob, defaultPolicy/anonymousPolicy,
+    adminPolicy), not per entry: a user reading through defaultPolicy may create through a
+    group entry. Errors for known identities, warnings for IdP-group members."""
+    errors, warnings = [], []
+    seen = set()
+    policy = LoadedPolicy(access_control)
+    patterns = [p for p in sorted(access_control.get("repositories") or {}) if not p or is_valid_glob(p)]
+    for who, known in _judged_identities(access_control):
+        parsed = parse_who(who, "who")
+        if parsed["anonymous"] and not policy.anonymous_allowed():
             continue
-        for needed in needs.get(action, ()):
-            if needed not in held:
-                errors.append(f'{path}: "{action}" without "{needed}" ({why[needed]})')
-    return errors
+        groups = policy.effective_groups(parsed)
+        for pattern in [*patterns, None]:
+            if pattern is None and "" in patterns:
+                continue  # every repository has a glob then
+            paths = _grant_paths(access_control, pattern, parsed, groups)
+            for action in ACTIONS:
+                if action not in paths:
+                    continue
+                for needed in _NEEDS.get(action, ()):
+                    if needed in paths or (paths[action], action, needed) in seen:
+                        continue
+                    seen.add((paths[action], action, needed))
+                    message = (
+                        f'{json_path(*paths[action])}: "{action}" without "{needed}" for '
+                        f"{describe_who(parsed)} ({_WHY[needed]})"
+                    )
+                    (errors if known else warnings).append(message)
+    return errors, warnings
 
 
 def _only_anonymous(access_control: dict) -> bool:
@@ -648,8 +900,8 @@ def _glob_messages(access_control: dict) -> list[str]:
     for pattern in patterns:
         path = json_path("repositories", pattern)
         if not pattern:
-            errors.append(f"{path}: an empty glob never applies (zot wants a longer match)")
-        elif not is_valid_glob(pattern):
+            continue  # the catch-all for repositories no other glob matches
+        if not is_valid_glob(pattern):
             errors.append(
                 f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); zot refuses to start"
             )
@@ -744,6 +996,8 @@ def validate_access_control(
 
     if not isinstance(access_control, dict):
         return ["accessControl: must be a dict"], []
+    # zot matches field names case-insensitively (`defaultpolicy` is `defaultPolicy`).
+    access_control = canonical_access_control(access_control)
     errors = schema_errors(access_control)
     if errors:
         # Semantic checks assume the structure; report structure first.
@@ -755,15 +1009,13 @@ def validate_access_control(
     warnings += key_warnings
     errors += _glob_messages(access_control)
 
-    for parts, actions, also_granted, kind in _policy_lists(access_control):
-        path = json_path(*parts)
+    for parts, actions, _also_granted, kind in _policy_lists(access_control):
         for position, action in enumerate(actions):
             if action not in KNOWN_ACTIONS:
                 errors.append(
                     f'{json_path(*parts, position)}: unknown action "{action}" '
                     f"(allowed: {', '.join(ACTIONS)}); zot silently ignores it"
                 )
-        errors += _prerequisite_errors(path, actions, also_granted)
         if kind == "anonymousPolicy":
             for position, action in enumerate(actions):
                 if action != "read" and action in KNOWN_ACTIONS:
@@ -771,6 +1023,10 @@ def validate_access_control(
                         f'{json_path(*parts, position)}: anonymous callers may "{action}": '
                         "anyone who can reach the registry can change it"
                     )
+
+    prerequisite_errors, prerequisite_warnings = _prerequisite_messages(access_control)
+    errors += prerequisite_errors
+    warnings += prerequisite_warnings
 
     group_errors, group_warnings = _group_reference_messages(access_control)
     errors += group_errors
@@ -792,6 +1048,13 @@ def validate_access_control(
                             f'"{user}" is not a local (htpasswd) user'
                         )
 
+    if auth_methods is not None and "bearer" in auth_methods:
+        errors.append(
+            "accessControl: http.auth.bearer (token authentication with a cert or AWS Secrets "
+            "Manager, realm and service) bypasses accessControl entirely: zot authorizes from the "
+            "token's access claims, and bearer mode also turns off htpasswd, LDAP, API keys and "
+            "anonymous access; this policy decides nothing"
+        )
     if auth_methods is not None and not auth_methods and not _only_anonymous(access_control):
         errors.append(
             "accessControl: grants authenticated access but no authentication method is "

@@ -89,18 +89,8 @@ def identity_of(account):
 
 
 def metrics_decision(access_control, who):
-    """zot's metrics authorization (MetricsAuthzHandler): anonymous callers need
-    ``metrics.anonymousPolicy: [read]``; authenticated ones must be in ``metrics.users``
-    (groups and admins are not implied)."""
-    metrics = access_control.get("metrics") or {}
-    if who.get("anonymous"):
-        allowed = "read" in (metrics.get("anonymousPolicy") or [])
-        verb = "grants" if allowed else "does not grant"
-        reason = "metrics.anonymousPolicy %s read" % verb
-        return {"allowed": allowed, "status": 200 if allowed else 401, "reason": reason}
-    allowed = who["user"] in (metrics.get("users") or [])
-    reason = "metrics.users %s %s" % ("lists" if allowed else "does not list", who["user"])
-    return {"allowed": allowed, "status": 200 if allowed else 403, "reason": reason}
+    """zot's metrics authorization, as the policy engine decides it (LoadedPolicy.decide_metrics)."""
+    return LoadedPolicy(access_control).decide_metrics(who)
 
 
 def describe_decision(decision):

@@ -1,6 +1,8 @@
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+    LoadedPolicy,
+    auth_methods_from_config,
     check_requirements,
     decide,
     evaluate_queries,
@@ -164,9 +166,94 @@ def test_conditional_grant_is_marked():
         }
     }
     update = decide(policy, {"user": "ci"}, "x", "update")
-    assert update["allowed"] and update["conditions"] == ['req.action != "update"']
+    assert update["conditional"] and not update["allowed"]
+    assert update["conditions"] == ['req.action != "update"']
     # An unconditional grant (defaultPolicy) makes the answer certain.
-    assert decide(policy, {"user": "ci"}, "x", "read")["conditions"] == []
+    read = decide(policy, {"user": "ci"}, "x", "read")
+    assert read["allowed"] and not read["conditional"] and read["granted_by"] == "defaultPolicy"
+
+
+def test_empty_glob_is_the_catch_all_for_unmatched_repositories():
+    policy = {
+        "repositories": {
+            "": {"defaultPolicy": ["read"], "anonymousPolicy": ["read"]},
+            "apps/**": {"policies": [{"users": ["ci"], "actions": ["read", "create"]}]},
+        }
+    }
+    other = decide(policy, {"user": "bob"}, "other/x", "read")
+    assert other["allowed"] and other["matched_pattern"] == ""
+    # A glob that matches wins, and "" is not consulted for its repositories.
+    apps = decide(policy, {"user": "bob"}, "apps/web", "read")
+    assert apps["matched_pattern"] == "apps/**" and apps["status"] == 403
+    assert LoadedPolicy(policy).decide({"anonymous": True}, "zz", "read")["allowed"]
+    assert errors_of(policy) == []
+
+
+def test_api_key_requests_carry_the_groups_stored_at_last_login():
+    policy = {
+        "groups": {"ci": {"users": []}},  # ci was removed from the group after logging in
+        "repositories": {"apps/**": {"policies": [{"groups": ["ci"], "actions": ["read", "create"]}]}},
+    }
+    with_password = decide(policy, {"user": "ci"}, "apps/web", "create")
+    with_key = decide(policy, {"user": "ci", "login_groups": ["ci"]}, "apps/web", "create")
+    assert with_password["status"] == 403
+    assert with_key["allowed"] and with_key["groups"] == ["ci"]
+    # Without login_groups an API key is assumed to carry what a login under this policy stores.
+    assert decide(policy, {"user": "ci", "api_key": True}, "apps/web", "create")["status"] == 403
+
+
+def test_anonymous_is_refused_before_authorization_without_any_anonymous_policy():
+    # `users: [""]` names the anonymous caller, but zot lets no credential-less request
+    # through authentication when no repository has an anonymousPolicy.
+    policy = {"repositories": {"**": {"policies": [{"users": [""], "actions": ["read"]}]}}}
+    assert decide(policy, {"anonymous": True}, "a", "read")["status"] == 401
+    policy["repositories"]["pub/**"] = {"anonymousPolicy": ["read"]}
+    assert decide(policy, {"anonymous": True}, "a", "read")["allowed"]
+
+
+def test_field_names_are_read_case_insensitively_like_zot():
+    policy = {
+        "repositories": {
+            "a/**": {"DefaultPolicy": ["read"], "POLICIES": [{"Users": ["u"], "actions": ["create"]}]}
+        }
+    }
+    assert decide(policy, {"user": "x"}, "a/b", "read")["allowed"]
+    assert decide(policy, {"user": "u"}, "a/b", "create")["allowed"]
+    assert errors_of(policy) == []
+
+
+def test_map_keys_are_lowercased_but_values_are_not():
+    policy = {
+        "groups": {"CI": {"users": ["Bob"]}},
+        "repositories": {"Apps/**": {"policies": [{"groups": ["ci"], "actions": ["read"]}]}},
+    }
+    assert decide(policy, {"user": "Bob"}, "apps/x", "read")["allowed"]
+    assert decide(policy, {"user": "bob"}, "apps/x", "read")["status"] == 403
+    policy["repositories"]["Apps/**"]["policies"][0]["groups"] = ["CI"]
+    assert decide(policy, {"user": "Bob"}, "apps/x", "read")["status"] == 403
+
+
+def test_traditional_bearer_auth_bypasses_access_control():
+    config = {
+        "http": {"auth": {"bearer": {"realm": "https://auth/token", "service": "zot", "cert": "/c.pem"}}}
+    }
+    methods = auth_methods_from_config(config)
+    assert "bearer" in methods
+    errors, _warnings = validate_access_control(
+        {"repositories": {"**": {"defaultPolicy": ["read"]}}}, auth_methods=methods
+    )
+    assert any("bypasses accessControl" in e for e in errors)
+    oidc = {"http": {"auth": {"bearer": {"oidc": [{"issuer": "https://idp", "audiences": ["zot"]}]}}}}
+    assert "bearer" not in auth_methods_from_config(oidc)
+
+
+def test_metrics_decisions_follow_metrics_rules_only():
+    policy = LoadedPolicy(
+        {"metrics": {"users": ["prom"]}, "adminPolicy": {"users": ["admin"], "actions": ["read"]}}
+    )
+    assert policy.decide_metrics({"user": "prom"})["allowed"]
+    assert policy.decide_metrics({"user": "admin"})["status"] == 403
+    assert policy.decide_metrics({"anonymous": True})["status"] == 401
 
 
 @pytest.mark.parametrize(
@@ -223,11 +310,11 @@ def test_unknown_action():
 def test_prerequisite_actions(actions, missing):
     for where in ("defaultPolicy", "anonymousPolicy"):
         errors = errors_of({"repositories": {"a": {where: actions}}})
-        assert [e.split(" (", maxsplit=1)[0] for e in errors] == [
+        assert [e.split(" for ", maxsplit=1)[0] for e in errors] == [
             f'accessControl.repositories["a"].{where}: {m}' for m in missing
         ]
     admin = errors_of({"adminPolicy": {"users": ["x"], "actions": actions}})
-    assert [e.split(" (", maxsplit=1)[0] for e in admin] == [
+    assert [e.split(" for ", maxsplit=1)[0] for e in admin] == [
         f"accessControl.adminPolicy.actions: {m}" for m in missing
     ]
 
@@ -244,12 +331,50 @@ def test_default_policy_read_satisfies_a_policy_entry():
     assert errors_of(policy) == []
     policy["repositories"]["a"]["defaultPolicy"] = []
     assert errors_of(policy) == [
-        'accessControl.repositories["a"].policies[0].actions: "create" without "read" '
+        'accessControl.repositories["a"].policies[0].actions: "create" without "read" for user "u" '
         "(clients HEAD/GET blobs and manifests before writing or deleting)"
     ]
 
 
-@pytest.mark.parametrize("pattern", ["a[", "a{b", "", "/apps/**"])
+def test_create_without_read_is_judged_on_what_zot_combines_per_identity():
+    # ci reads through one group entry and creates through another: zot combines them.
+    policy = {
+        "groups": {"readers": {"users": ["ci"]}, "pushers": {"users": ["ci"]}},
+        "repositories": {
+            "apps/**": {
+                "policies": [
+                    {"groups": ["readers"], "actions": ["read"]},
+                    {"groups": ["pushers"], "actions": ["create"]},
+                ]
+            }
+        },
+    }
+    assert errors_of(policy) == []
+    # An admin whose read comes from adminPolicy may create through an entry.
+    policy = {
+        "repositories": {"a": {"policies": [{"users": ["root"], "actions": ["create"]}]}},
+        "adminPolicy": {"users": ["root"], "actions": ["read"]},
+    }
+    assert errors_of(policy) == []
+    # Someone else listed only with create is still refused.
+    policy["repositories"]["a"]["policies"].append({"users": ["bob"], "actions": ["create"]})
+    assert [e.split(" (", maxsplit=1)[0] for e in errors_of(policy)] == [
+        'accessControl.repositories["a"].policies[1].actions: "create" without "read" for user "bob"'
+    ]
+
+
+def test_create_without_read_for_an_idp_group_is_a_warning():
+    # An IdP may give the member another group that reads: only a warning.
+    policy = {
+        "repositories": {"a": {"policies": [{"groups": ["oidc-pushers"], "actions": ["create"]}]}},
+    }
+    assert errors_of(policy) == []
+    assert any(
+        '"create" without "read" for user "(a member of oidc-pushers)"' in w for w in warnings_of(policy)
+    )
+
+
+@pytest.mark.parametrize("pattern", ["a[", "a{b", "/apps/**"])
 def test_bad_globs(pattern):
     errors = errors_of({"repositories": {pattern: {}}})
     assert len(errors) == 1 and errors[0].startswith(f'accessControl.repositories["{pattern}"]: ')

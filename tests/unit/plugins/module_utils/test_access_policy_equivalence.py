@@ -53,7 +53,8 @@ def nfa_matches(pattern, name):
 def reference_longest_match(access_control, repo):
     matching = [p for p in (access_control.get("repositories") or {}) if p and reference_matches(p, repo)]
     if not matching:
-        return None, []
+        # The "" glob is the catch-all for repositories no other glob matches.
+        return ("", []) if "" in (access_control.get("repositories") or {}) else (None, [])
     longest = max(len(p.encode()) for p in matching)
     tied = sorted(p for p in matching if len(p.encode()) == longest)
     return tied[0], tied[1:]

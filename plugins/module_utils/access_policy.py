@@ -211,6 +211,10 @@ def normalise(access_control: dict | None) -> dict:
     for key in ("repositories", "groups"):
         if isinstance(access_control.get(key), dict):
             access_control[key] = {name.lower(): v for name, v in access_control[key].items()}
+    if isinstance(access_control.get("repositories"), dict):
+        # viper keeps only keys with values below them: a glob whose body is empty ({})
+        # is not in the loaded config at all, so shorter globs apply to its repositories.
+        access_control["repositories"] = {p: v for p, v in access_control["repositories"].items() if v}
     return access_control
 
 
@@ -899,6 +903,13 @@ def _glob_messages(access_control: dict) -> list[str]:
     valid = []
     for pattern in patterns:
         path = json_path("repositories", pattern)
+        if not access_control["repositories"][pattern]:
+            errors.append(
+                f"{path}: an empty body is dropped when zot loads its config, so this glob does "
+                "not exist for zot and shorter globs apply to its repositories; to deny "
+                "everyone, give it an empty list, e.g. defaultPolicy: []"
+            )
+            continue
         if not pattern:
             continue  # the catch-all for repositories no other glob matches
         if not is_valid_glob(pattern):

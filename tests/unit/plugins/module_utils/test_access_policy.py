@@ -546,3 +546,17 @@ def test_summary_has_an_admin_only_row_for_unmatched_repositories():
     assert rows[(None, "user admin")]["allowed"] == ALL
     assert rows[(None, "authenticated")]["denied"] == ALL
     assert rows[("apps/*", "authenticated")]["allowed"] == ["read"]
+
+
+def test_a_glob_with_an_empty_body_does_not_exist_for_zot():
+    # viper drops a map key with nothing below it; an empty list is kept (checked on zot).
+    policy = {"repositories": {"**": {"defaultPolicy": ["read", "create"]}, "b/**": {}}}
+    dropped = decide(policy, {"user": "u"}, "b/x", "create")
+    assert dropped["allowed"] and dropped["matched_pattern"] == "**"
+    assert any(
+        e.startswith('accessControl.repositories["b/**"]: an empty body is dropped')
+        for e in errors_of(policy)
+    )
+    policy["repositories"]["b/**"] = {"defaultPolicy": []}
+    kept = decide(policy, {"user": "u"}, "b/x", "create")
+    assert kept["status"] == 403 and kept["matched_pattern"] == "b/**"

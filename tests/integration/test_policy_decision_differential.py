@@ -1,0 +1,161 @@
+"""The policy engine against real zot: seeded random policies and requests over HTTP.
+
+For every policy (tests/differential/policy_cases.py) zot is started with it, every user
+logs in once and creates an API key, and zot is restarted with the same policy but other
+group memberships, so that the API keys carry groups stored under the first version. Then
+random requests (anonymous, password, API key; read by tag or digest, blob upload, manifest
+PUT to a new tag, an existing tag or a digest, DELETE, /metrics) are sent. The engine's
+decision must match the status: allowed <=> neither 401 nor 403, and a denial's status.
+Manifest bodies are invalid on purpose, so allowed writes fail after authorization (400)
+and change nothing.
+
+    ZOTOPS_POLICY_SEED=5 ZOTOPS_POLICY_COUNT=200 python -m pytest -q \\
+        tests/integration/test_policy_decision_differential.py
+"""
+
+import json
+import os
+import random
+
+import pytest
+import requests
+
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy import LoadedPolicy
+from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from harness import zot as zot_process
+from tests.differential.policy_cases import REPOS, USERS, random_policy, random_requests
+from tests.support.oci_layout import make_oci_layout
+
+pytestmark = pytest.mark.integration
+
+SEED = int(os.environ.get("ZOTOPS_POLICY_SEED", "1220"))
+POLICIES = int(os.environ.get("ZOTOPS_POLICY_COUNT", "30"))
+REQUESTS = int(os.environ.get("ZOTOPS_POLICY_REQUESTS", "60"))
+PASSWORD = "pw-0123456789"
+MISSING_DIGEST = "sha256:" + "0" * 64
+ACTION_OF = {
+    "read_tag": "read",
+    "read_digest": "read",
+    "upload": "create",
+    "put_new_tag": "create",
+    "put_existing_tag": "update",
+    "put_digest": "create",
+    "delete": "delete",
+}
+
+
+def config(access_control, root):
+    return {
+        "storage": {"rootDirectory": root},
+        "http": {
+            "auth": {"htpasswd": {"path": "{tmp}/htpasswd"}, "apikey": True},
+            "accessControl": access_control,
+        },
+        "extensions": {"metrics": {"enable": True}},
+        "log": {"level": "warn"},
+    }
+
+
+def send(url, request, auth, counter):
+    operation, repo = request["operation"], request["repo"]
+    base = f"{url}/v2/{repo}"
+    bad_manifest = {"data": b"{}", "headers": {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}}
+    if operation == "metrics":
+        return requests.get(f"{url}/metrics", auth=auth, timeout=30)
+    if operation == "read_tag":
+        return requests.get(f"{base}/manifests/seed", auth=auth, timeout=30)
+    if operation == "read_digest":
+        return requests.get(f"{base}/manifests/{MISSING_DIGEST}", auth=auth, timeout=30)
+    if operation == "upload":
+        return requests.post(f"{base}/blobs/uploads/", auth=auth, timeout=30)
+    if operation == "put_new_tag":
+        return requests.put(f"{base}/manifests/new-{next(counter)}", auth=auth, timeout=30, **bad_manifest)
+    if operation == "put_existing_tag":
+        return requests.put(f"{base}/manifests/seed", auth=auth, timeout=30, **bad_manifest)
+    if operation == "put_digest":
+        return requests.put(f"{base}/manifests/{MISSING_DIGEST}", auth=auth, timeout=30, **bad_manifest)
+    if operation == "delete":
+        return requests.delete(f"{base}/manifests/{MISSING_DIGEST}", auth=auth, timeout=30)
+    raise AssertionError(operation)
+
+
+def expected(before, after, request):
+    """The engine's decision: before = policy at the API keys' login, after = running policy."""
+    who = request["who"]
+    if who["kind"] == "anonymous":
+        identity = {"anonymous": True}
+    elif who["kind"] == "password":
+        identity = {"user": who["user"]}
+    else:
+        login = before.effective_groups(
+            {"user": who["user"], "groups": [], "oidc": False, "anonymous": False}
+        )
+        identity = {"user": who["user"], "login_groups": login}
+    if request["operation"] == "metrics":
+        return identity, after.decide_metrics(identity)
+    return identity, after.decide(identity, request["repo"], ACTION_OF[request["operation"]])
+
+
+def test_engine_decides_like_real_zot(tmp_path):
+    rng = random.Random(SEED)
+    counter = iter(range(10**9))
+    htpasswd = "".join(f"{user}:{hash_password(PASSWORD, 4)}\n" for user in USERS)
+    mismatches, checked, statuses = [], 0, set()
+    for number in range(POLICIES):
+        access_control, changed = random_policy(rng)
+        batch = random_requests(rng, REQUESTS)
+        # API-key requests first: a password request would store the new groups.
+        batch.sort(key=lambda r: r["who"]["kind"] != "api_key")
+        root = str(tmp_path / f"storage-{number}")
+        for repo in REPOS:
+            make_oci_layout(os.path.join(root, repo), "seed", f"{repo} seed".encode())
+        first = zot_process.start(tmp_path, config(access_control, root), {"htpasswd": htpasswd})
+        keys = {}
+        try:
+            for user in USERS:
+                answer = requests.post(
+                    f"{first.url}/zot/auth/apikey",
+                    auth=(user, PASSWORD),
+                    json={"label": "diff", "scopes": []},
+                    timeout=30,
+                )
+                assert answer.status_code == 201, (answer.status_code, answer.text, first.log_text()[-2000:])
+                keys[user] = answer.json()["apiKey"]
+        finally:
+            first.stop()
+        registry = zot_process.start(tmp_path, config(changed, root), {"htpasswd": htpasswd})
+        before, after = LoadedPolicy(access_control), LoadedPolicy(changed)
+        try:
+            for request in batch:
+                identity, decision = expected(before, after, request)
+                if decision.get("tied_patterns"):
+                    continue  # zot picks one of the tied globs at random
+                who = request["who"]
+                auth = None
+                if who["kind"] == "password":
+                    auth = (who["user"], PASSWORD)
+                elif who["kind"] == "api_key":
+                    auth = (who["user"], keys[who["user"]])
+                status = send(registry.url, request, auth, counter).status_code
+                checked += 1
+                statuses.add(status)
+                agrees = status not in (401, 403) if decision["allowed"] else status == decision["status"]
+                if not agrees:
+                    mismatches.append(
+                        "reproduce: start zot v2.1.20 with htpasswd users "
+                        f"{list(USERS)} (API keys created under the first accessControl, then "
+                        "restarted with the second)\n"
+                        f"  accessControl at login: {json.dumps(access_control)}\n"
+                        f"  accessControl running: {json.dumps(changed)}\n"
+                        f"  request: {request['operation']} {request['repo']!r} as {identity}\n"
+                        f"  zot answered {status}; engine: allowed={decision['allowed']} "
+                        f"status={decision['status']} ({decision['reason']})"
+                    )
+        finally:
+            registry.stop()
+    # Every kind of answer occurred, so a registry allowing or refusing all cannot pass.
+    assert {401, 403} <= statuses and statuses - {401, 403}
+    assert checked >= POLICIES * REQUESTS // 2
+    assert not mismatches, f"{len(mismatches)} of {checked} requests disagree (seed {SEED}):\n" + "\n".join(
+        mismatches[:5]
+    )

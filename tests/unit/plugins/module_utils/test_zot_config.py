@@ -224,7 +224,7 @@ def test_oidc_off_leaves_no_trace():
 
 
 def test_oidc_login_needs_https_except_on_loopback():
-    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_external_url: OpenID login needs an https URL"):
+    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_external_url: OpenID login needs an https"):
         build(oidc=OIDC, external_url="http://zot.example:5000")
     for url in ("http://127.0.0.1:5060", "http://localhost:5000", "http://[::1]:5000", "https://zot.example"):
         assert "openid" in build(oidc=OIDC, external_url=url)["http"]["auth"]

@@ -133,6 +133,83 @@ CASES = [
         ["zot_htpasswd_users[4].password", "72"],
     ),
     ("bcrypt-cost-too-low", {"zot_htpasswd_bcrypt_cost": 4}, ["zot_htpasswd_bcrypt_cost"]),
+    ("bcrypt-cost-above-31", {"zot_htpasswd_bcrypt_cost": 32}, ["zot_htpasswd_bcrypt_cost", "10 to 31"]),
+    (
+        # "ci\nadmin" would write a second htpasswd line giving admin ci's password.
+        "htpasswd-newline-in-name",
+        {"zot_htpasswd_users": USERS + [{"name": "ci\nadmin", "password": "pw-1234"}]},
+        ["zot_htpasswd_users[4].name", "control characters"],
+    ),
+    (
+        "htpasswd-password-trailing-newline",
+        {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": "pw-1234\n"}]},
+        ["zot_htpasswd_users[4].password", "newline"],
+    ),
+    (
+        "htpasswd-numeric-password",
+        {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": 12345678}]},
+        ["zot_htpasswd_users[4].password", "must be a string"],
+    ),
+    (
+        "htpasswd-groups-a-string",
+        {
+            "zot_htpasswd_users": USERS
+            + [{"name": "newbie", "password": "pw-1234", "groups": "artifact-workloads"}]
+        },
+        ["zot_htpasswd_users[4].groups", "list"],
+    ),
+    (
+        "policy-names-an-unknown-user",
+        policy(
+            {
+                "**": {
+                    "anonymousPolicy": ["read"],
+                    "policies": [{"users": ["cii"], "actions": ["read", "create"]}],
+                }
+            }
+        ),
+        ["policies[0].users[0]", "cii is not a local user"],
+    ),
+    ("fail-delay-negative", {"zot_auth_fail_delay": -1}, ["zot_auth_fail_delay"]),
+    (
+        "upstream-url-without-scheme",
+        {
+            "zot_sync_upstreams": [
+                {"name": "docker.io", "urls": ["registry-1.docker.io"], "prefix": "docker.io"}
+            ]
+        },
+        ["zot_sync_upstreams[0].urls[0]", "http(s) URL"],
+    ),
+    (
+        "upstream-without-urls",
+        {"zot_sync_upstreams": [{"name": "docker.io", "prefix": "docker.io"}]},
+        ["zot_sync_upstreams[0].urls"],
+    ),
+    (
+        "upstream-duplicate-prefix",
+        {
+            "zot_sync_upstreams": [
+                {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io"},
+                {"name": "mirror", "urls": ["https://mirror.gcr.io"], "prefix": "docker.io"},
+            ]
+        },
+        ["zot_sync_upstreams[1].prefix", "already the prefix"],
+    ),
+    (
+        "environment-in-the-unit",
+        {
+            "zot_systemd_extra_service_settings": [
+                "TimeoutStopSec=60",
+                "Environment=HTTPS_PROXY=http://u:p@proxy:3128",
+            ]
+        },
+        ["zot_systemd_extra_service_settings[1]", "zot_environment"],
+    ),
+    (
+        "minimal-flavour-with-metrics",
+        {"zot_flavour": "minimal"},
+        ["zot_metrics_enabled", "zot_flavour: minimal"],
+    ),
     (
         "ldap-unknown-key",
         {

@@ -255,6 +255,15 @@ CASES = [
         ["checksum", "zot-linux-amd64-minimal"],
     ),
     ("config-extra-unknown-key", {"zot_config_extra": {"http": {"realmm": "typo"}}}, ["realmm"]),
+    (
+        # The fingerprint compares htpasswd: the rotated password must not go live either.
+        "bad-config-with-a-password-rotation",
+        {
+            "zot_config_extra": {"http": {"realmm": "typo"}},
+            "zot_htpasswd_users": [dict(USERS[0], password="rotated-ci-password")] + USERS[1:],  # noqa: S106
+        },
+        ["realmm"],
+    ),
     ("config-extra-bad-log-level", {"zot_config_extra": {"log": {"level": "chatty"}}}, ["level"]),
     # zot verify does not open TLS files and cannot know the port is taken: only a preflight
     # check in roles/zot can refuse these before config.json changes (docs/reliability.md).

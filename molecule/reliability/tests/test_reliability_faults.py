@@ -64,7 +64,7 @@ def test_interrupted_converge_is_completed_by_the_next(restore_after, seed_image
     try:
         # Kill it once it has started writing the host's files.
         rh.wait_for(
-            lambda: "TASK [zotops.registry.zot : Write htpasswd" in open(log_path).read(),
+            lambda: "TASK [zotops.registry.zot : Write the secret files" in open(log_path).read(),
             rh.PLAYBOOK_TIMEOUT,
             "the converge to reach the secret files",
         )

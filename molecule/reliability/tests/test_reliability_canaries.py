@@ -98,7 +98,8 @@ def canary_runs(host_state):
         runs["converge"] = rh.run_playbook(host_state.inventory, planted(), extra_secrets=values)
         runs["environment"] = rh.host_shell(
             "stat -c '%U:%G:%a' /etc/zot/zot.env; "
-            "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value zot)/environ | grep -c '^ZOTOPS_CANARY='",
+            "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value zot)/environ"
+            " | grep -c '^ZOTOPS_CANARY='",
             check=False,
         ).stdout.split()
         runs["rerun"] = rh.run_playbook(host_state.inventory, planted(), extra_secrets=values)

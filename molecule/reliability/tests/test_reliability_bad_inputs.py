@@ -278,6 +278,15 @@ CASES = [
         id="tls-files-missing",
     ),
     pytest.param(
+        {
+            "zot_tls_cert": "{tls_dir}/tls.crt",
+            "zot_tls_key": "{tls_dir}/tls.key",
+            "zot_ready_timeout": 10,
+        },
+        ["{tls_dir}/tls.key", "cannot be read by the zot user"],
+        id="tls-key-only-root-can-read",
+    ),
+    pytest.param(
         {"zot_http_port": "{busy_port}", "zot_ready_timeout": 10},
         ["{busy_port}"],
         id="port-clash",
@@ -295,6 +304,17 @@ def fake_release(static_server):
     wrong = hashlib.sha256(asset + b"tampered").hexdigest()
     (directory / "checksums.sha256.txt").write_text("%s  zot-linux-amd64\n" % wrong)
     return url
+
+
+@pytest.fixture(scope="module")
+def tls_dir():
+    """TLS files on the host whose key only root can read (0600 root:root)."""
+    path = "/etc/zotops-test-tls"
+    rh.host_shell("install -d -m 0755 %s" % path)
+    rh.host_shell(
+        "install -m 0644 /dev/null %s/tls.crt && install -m 0600 /dev/null %s/tls.key" % (path, path)
+    )
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -326,9 +346,9 @@ def _params(cases):
 
 @pytest.mark.parametrize("extra_vars, expected", _params(CASES))
 def test_bad_input_fails_clearly_and_changes_nothing(
-    extra_vars, expected, restore_after, seed_image, fake_release, busy_port
+    extra_vars, expected, restore_after, seed_image, fake_release, busy_port, tls_dir
 ):
-    placeholders = {"{release}": fake_release, "{busy_port}": busy_port}
+    placeholders = {"{release}": fake_release, "{busy_port}": busy_port, "{tls_dir}": tls_dir}
     before = restore_after.baseline
     run = rh.run_playbook(restore_after.inventory, _fill(extra_vars, placeholders))
 

@@ -287,6 +287,11 @@ CASES = [
         id="tls-key-only-root-can-read",
     ),
     pytest.param(
+        {"zot_storage_dir": "{absent_mount}/zot"},
+        ["zot_storage_dir", "{absent_mount}", "not mounted"],
+        id="storage-on-an-unmounted-filesystem",
+    ),
+    pytest.param(
         {"zot_http_port": "{busy_port}", "zot_ready_timeout": 10},
         ["{busy_port}"],
         id="port-clash",
@@ -318,6 +323,16 @@ def tls_dir():
 
 
 @pytest.fixture(scope="module")
+def absent_mount():
+    """A mount point /etc/fstab lists (noauto) that is not mounted."""
+    path = "/srv/zotops-absent"
+    line = "tmpfs %s tmpfs noauto 0 0" % path
+    rh.host_shell("echo '%s' >> /etc/fstab" % line)
+    yield path
+    rh.host_shell("sed -i '\\#^%s$#d' /etc/fstab" % line)
+
+
+@pytest.fixture(scope="module")
 def busy_port():
     """A loopback port something else already listens on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
@@ -346,9 +361,14 @@ def _params(cases):
 
 @pytest.mark.parametrize("extra_vars, expected", _params(CASES))
 def test_bad_input_fails_clearly_and_changes_nothing(
-    extra_vars, expected, restore_after, seed_image, fake_release, busy_port, tls_dir
+    extra_vars, expected, restore_after, seed_image, fake_release, busy_port, tls_dir, absent_mount
 ):
-    placeholders = {"{release}": fake_release, "{busy_port}": busy_port, "{tls_dir}": tls_dir}
+    placeholders = {
+        "{release}": fake_release,
+        "{busy_port}": busy_port,
+        "{tls_dir}": tls_dir,
+        "{absent_mount}": absent_mount,
+    }
     before = restore_after.baseline
     run = rh.run_playbook(restore_after.inventory, _fill(extra_vars, placeholders))
 

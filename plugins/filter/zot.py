@@ -29,4 +29,5 @@ class FilterModule(object):
             "zot_secret_files": _wrap(zot_secret_files.secret_files),
             "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
+            "zot_htpasswd_check": _wrap(htpasswd.check_users),
         }

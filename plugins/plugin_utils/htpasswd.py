@@ -52,21 +52,20 @@ def hash_password(password, cost):
     return "$2y$" + hashed.decode("ascii")[4:]
 
 
-def render_htpasswd(users, existing_content="", cost=MIN_COST):
-    """htpasswd text for `users` ([{name, password, ...}]), reusing still-valid hashes."""
-    if bcrypt is None and users:
-        raise HtpasswdError("zot_htpasswd_users: the Python package bcrypt is required on the controller")
+def check_users(users, cost=MIN_COST):
+    """Raise HtpasswdError naming the first bad field of `users` or `cost`. The message never
+    holds a password, so the role can show it from a task that is not no_log."""
     if isinstance(cost, bool) or not str(cost).isdigit() or not MIN_COST <= int(cost) <= MAX_COST:
         raise HtpasswdError(
             "zot_htpasswd_bcrypt_cost: must be a whole number from %d to %d" % (MIN_COST, MAX_COST)
         )
-    existing = parse_htpasswd(existing_content)
-    lines = []
     seen = set()
     for index, user in enumerate(users or []):
+        field = "zot_htpasswd_users[%d]" % index
+        if not isinstance(user, dict):
+            raise HtpasswdError("%s: must be a dict {name, password, groups}" % field)
         name = user.get("name") or ""
         password = user.get("password")
-        field = "zot_htpasswd_users[%d]" % index
         # One line per user: a newline in a name would write a second, forged entry.
         if not isinstance(name, str) or not _NAME.match(name):
             raise HtpasswdError(
@@ -74,6 +73,7 @@ def render_htpasswd(users, existing_content="", cost=MIN_COST):
             )
         if name in seen:
             raise HtpasswdError("%s.name: user %r is listed twice" % (field, name))
+        seen.add(name)
         if not isinstance(password, str):
             raise HtpasswdError("%s.password: must be a string; quote it in YAML (user %r)" % (field, name))
         if not password:
@@ -86,7 +86,17 @@ def render_htpasswd(users, existing_content="", cost=MIN_COST):
         # bcrypt only looks at the first 72 bytes; a longer secret would be silently cut.
         if len(password.encode("utf-8")) > 72:
             raise HtpasswdError("%s.password: longer than bcrypt's 72-byte limit (user %r)" % (field, name))
-        seen.add(name)
+
+
+def render_htpasswd(users, existing_content="", cost=MIN_COST):
+    """htpasswd text for `users` ([{name, password, ...}]), reusing still-valid hashes."""
+    if bcrypt is None and users:
+        raise HtpasswdError("zot_htpasswd_users: the Python package bcrypt is required on the controller")
+    check_users(users, cost)
+    existing = parse_htpasswd(existing_content)
+    lines = []
+    for user in users or []:
+        name, password = user["name"], user["password"]
         hashed = existing.get(name, "")
         if not password_matches(password, hashed):
             hashed = hash_password(password, int(cost))

@@ -42,4 +42,13 @@ options:
       - Seconds to wait for each HTTP response.
     type: int
     default: 30
+  token_realms:
+    description:
+      - Token services (URLs; their scheme, host and port count) the credentials may be sent
+        to when the registry answers with a Bearer challenge whose realm is not the registry
+        itself. By default credentials only go to the registry's own origin.
+      - A realm on plain http is refused for an https registry even when listed.
+    type: list
+    elements: str
+    default: []
 """

@@ -6,7 +6,7 @@
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.registry.plugins.module_utils import zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils import htpasswd
+from ansible_collections.zotops.registry.plugins.plugin_utils import host_checks, htpasswd, zot_secret_files
 
 
 def _wrap(func):
@@ -26,7 +26,8 @@ class FilterModule(object):
         return {
             "zot_config": _wrap(zot_config.build_config),
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
-            "zot_sync_credentials": _wrap(zot_config.sync_credentials),
-            "zot_ldap_credentials": _wrap(zot_config.ldap_credentials),
+            "zot_secret_files": _wrap(zot_secret_files.secret_files),
+            "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
+            "zot_htpasswd_check": _wrap(htpasswd.check_users),
         }

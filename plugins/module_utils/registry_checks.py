@@ -19,8 +19,8 @@ from ansible_collections.zotops.registry.plugins.module_utils.oci_client import 
     synthetic_image,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
-    RegistryClient,
     RegistryHTTPError,
+    client_from_params,
 )
 
 CHECK_NAMES = (
@@ -161,18 +161,14 @@ class RegistryChecklist:
     def client(self, account=None, with_client_cert=False):
         """An OCI client acting as ``account`` (None: anonymous). The client certificate is
         only presented by the mtls check, so every other probe is what it claims to be."""
-        options = self.options
-        http = RegistryClient(
-            options["url"],
+        params = dict(
+            self.options,
             username=account["username"] if account else None,
             password=account.get("password") if account else None,
-            validate_certs=options.get("validate_certs", True),
-            ca_path=options.get("ca_path"),
-            client_cert=options.get("client_cert") if with_client_cert else None,
-            client_key=options.get("client_key") if with_client_cert else None,
-            timeout=options.get("timeout") or 30,
+            client_cert=self.options.get("client_cert") if with_client_cert else None,
+            client_key=self.options.get("client_key") if with_client_cert else None,
         )
-        return OCIClient(http)
+        return OCIClient(client_from_params(params))
 
     def decide(self, who, action, repository=None):
         return self.policy.decide(who, repository or self.repository, action)

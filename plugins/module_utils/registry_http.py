@@ -6,6 +6,7 @@ distribution spec, so the same client works against zot and any other OCI regist
 """
 
 import base64
+import copy
 import json
 import socket
 import ssl
@@ -130,6 +131,10 @@ class RegistryClient:
     ``follow_challenges=False`` turns the token fetching off, for a client whose credential is
     fixed (an API token in ``headers``): a 401 is then an error like any other status.
 
+    Credentials only go to the registry they belong to: a challenge whose realm is on another
+    origin (scheme, host, port) is refused unless that origin is listed in ``token_realms``,
+    and one on plain http is refused when the registry is https (even when listed).
+
     ``cookies`` is a dict sent as the Cookie header; cookies the registry sets are added to it,
     so a login flow (zot's ``session`` cookie) carries over to later requests.
     """
@@ -147,6 +152,7 @@ class RegistryClient:
         headers=None,
         cookies=None,
         follow_challenges=True,
+        token_realms=None,
     ):
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError("url must start with http:// or https://, got %r" % (base_url,))
@@ -161,11 +167,20 @@ class RegistryClient:
         self.headers = dict(headers or {})
         self.cookies = dict(cookies or {})
         self.follow_challenges = follow_challenges
+        self.token_realms = {_origin(realm) for realm in token_realms or ()}
         # Bearer token of the last challenge, reused until the registry asks for another.
         self._token = None
 
     def __repr__(self):
         return "RegistryClient(base_url=%r, username=%r)" % (self.base_url, self.username)
+
+    def as_user(self, username, password):
+        """A client for the same registry and settings, logging in as another identity
+        (no cookies or token of this one carried over)."""
+        other = copy.copy(self)
+        other.username, other._password, other._token = username, password, None
+        other.headers, other.cookies = dict(self.headers), {}
+        return other
 
     def url_for(self, path):
         """Absolute URL for ``path``; absolute URLs (upload Locations) are kept as they are."""
@@ -215,6 +230,8 @@ class RegistryClient:
         realm = challenge.get("realm")
         if not realm:
             raise RegistryHTTPError("Bearer challenge without a realm", status=401)
+        if self.username:
+            self._check_realm(realm)
         query = {k: challenge[k] for k in ("service", "scope") if challenge.get(k)}
         url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
         headers = {"Accept": "application/json"}
@@ -233,6 +250,24 @@ class RegistryClient:
         if not token:
             raise RegistryHTTPError("token response from %s has no token" % realm, url=realm)
         return token
+
+    def _check_realm(self, realm):
+        """Refuse to send the basic credentials to a realm they do not belong to."""
+        registry, target = _origin(self.base_url), _origin(realm)
+        if registry[0] == "https" and target[0] != "https":
+            raise RegistryHTTPError(
+                "the registry's Bearer challenge names the realm %s over plain http; credentials "
+                "for an https registry are never sent in clear text" % realm,
+                status=401,
+                url=realm,
+            )
+        if target != registry and target not in self.token_realms:
+            raise RegistryHTTPError(
+                "the registry's Bearer challenge names the realm %s, which is not the registry "
+                "(%s); credentials are only sent there when token_realms lists it" % (realm, self.base_url),
+                status=401,
+                url=realm,
+            )
 
     def request(
         self,
@@ -288,6 +323,13 @@ class RegistryClient:
         return resp
 
 
+def _origin(url):
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
 def registry_argument_spec():
     """Argument spec of the options in the ``zotops.registry.registry`` doc fragment."""
     return dict(
@@ -300,6 +342,7 @@ def registry_argument_spec():
         # A file path, not a secret: no_log=False silences Ansible's "key" name heuristic.
         client_key=dict(type="path", no_log=False),
         timeout=dict(type="int", default=30),
+        token_realms=dict(type="list", elements="str", default=[]),
     )
 
 
@@ -314,4 +357,5 @@ def client_from_params(params):
         client_cert=params.get("client_cert"),
         client_key=params.get("client_key"),
         timeout=params.get("timeout") or 30,
+        token_realms=params.get("token_realms"),
     )

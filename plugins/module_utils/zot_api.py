@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
-    RegistryClient,
     RegistryHTTPError,
     client_from_params,
 )
@@ -196,16 +195,7 @@ class ZotApi:
 
     def _basic_client(self, username, secret):
         """A client for the same registry, logging in with basic ``username:secret``."""
-        return RegistryClient(
-            self.client.base_url,
-            username=username,
-            password=secret,
-            validate_certs=self.client.validate_certs,
-            ca_path=self.client.ca_path,
-            client_cert=self.client.client_cert,
-            client_key=self.client.client_key,
-            timeout=self.client.timeout,
-        )
+        return self.client.as_user(username, secret)
 
     def key_authenticates(self, username, secret):
         """True when ``GET /v2/`` with basic ``username:secret`` answers 200.

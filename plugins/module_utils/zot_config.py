@@ -54,7 +54,11 @@ def effective_access_control(access_control, users=None, upstreams=None):
         name = user.get("name")
         if not name:
             raise ZotConfigError("zot_htpasswd_users[%d].name: must be a non-empty string" % index)
-        for group in user.get("groups") or []:
+        groups = user.get("groups") or []
+        # A string would be iterated letter by letter into one-letter groups.
+        if not isinstance(groups, list) or not all(isinstance(group, str) and group for group in groups):
+            raise ZotConfigError("zot_htpasswd_users[%d].groups: must be a list of group names" % index)
+        for group in groups:
             members = result.setdefault("groups", {}).setdefault(group, {}).setdefault("users", [])
             if name not in members:
                 members.append(name)
@@ -112,10 +116,45 @@ def sync_extension(upstreams, config_dir):
     Upstream logins live in one credentials file for the whole extension (zot reads
     `extensions.sync.credentialsFile`, keyed by host).
     """
+    _check_upstreams(upstreams)
     sync = {"enable": True, "registries": [_sync_registry(upstream) for upstream in upstreams]}
     if any(upstream.get("credentials") for upstream in upstreams):
         sync["credentialsFile"] = "%s/%s" % (config_dir.rstrip("/"), SYNC_CREDENTIALS_FILE)
     return sync
+
+
+def _check_upstreams(upstreams):
+    """Each upstream names its URLs and a prefix of its own; the error names the field."""
+    prefixes = {}
+    for index, upstream in enumerate(upstreams):
+        field = "zot_sync_upstreams[%d]" % index
+        if not isinstance(upstream, dict):
+            raise ZotConfigError("%s: must be a dict {name, urls, prefix, ...}" % field)
+        urls = upstream.get("urls")
+        if not isinstance(urls, list) or not urls:
+            raise ZotConfigError("%s.urls: must be a non-empty list of http(s) URLs" % field)
+        for position, url in enumerate(urls):
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ZotConfigError(
+                    "%s.urls[%d]: must be an http(s) URL such as https://registry-1.docker.io"
+                    % (field, position)
+                )
+        prefix = upstream.get("prefix")
+        if not isinstance(prefix, str) or not prefix.strip("/"):
+            raise ZotConfigError("%s.prefix: must be a string such as docker.io" % field)
+        if prefix.strip("/") in prefixes:
+            raise ZotConfigError(
+                "%s.prefix: %s is already the prefix of zot_sync_upstreams[%d]"
+                % (field, prefix.strip("/"), prefixes[prefix.strip("/")])
+            )
+        prefixes[prefix.strip("/")] = index
+        login = upstream.get("credentials")
+        if login and not (
+            isinstance(login, dict)
+            and all(isinstance(login.get(key), str) for key in ("username", "password"))
+        ):
+            raise ZotConfigError("%s.credentials: must be {username, password} (strings)" % field)
 
 
 # Every pull by tag asks the upstream first and waits for that on-demand sync to finish or
@@ -187,8 +226,11 @@ def build_config(settings):
         if settings.get("tls_ca_cert"):
             http["tls"]["cacert"] = settings["tls_ca_cert"]
 
+    fail_delay = settings["auth_fail_delay"]
+    if isinstance(fail_delay, bool) or not str(fail_delay).isdigit():
+        raise ZotConfigError("zot_auth_fail_delay: must be a whole number of seconds, 0 or more")
     auth = {
-        "failDelay": int(settings["auth_fail_delay"]),
+        "failDelay": int(fail_delay),
         "sessionKeysFile": "%s/%s" % (config_dir, SESSION_KEYS_FILE),
     }
     if settings.get("htpasswd_users"):
@@ -212,6 +254,8 @@ def build_config(settings):
     if settings.get("mtls_identity_attributes"):
         auth["mtls"] = {"identityAttributes": list(settings["mtls_identity_attributes"])}
     http["auth"] = auth
+    if not (settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")):
+        _check_policy_users(settings.get("access_control") or {}, settings.get("htpasswd_users") or [])
     if settings.get("access_control"):
         http["accessControl"] = settings["access_control"]
 
@@ -249,6 +293,33 @@ def build_config(settings):
     if extensions:
         config["extensions"] = extensions
     return _merge(config, settings.get("config_extra") or {})
+
+
+def _check_policy_users(access_control, local_users):
+    """With htpasswd as the only identity source, every user a policy names must be a local
+    user: any other name is a typo that silently grants or denies nothing."""
+    named = [
+        ("zot_access_control.%s.users" % key, (access_control.get(key) or {}).get("users"))
+        for key in ("adminPolicy", "metrics")
+    ]
+    for glob, group in (access_control.get("repositories") or {}).items():
+        for index, policy in enumerate((group or {}).get("policies") or []):
+            named.append(
+                (
+                    'zot_access_control.repositories["%s"].policies[%d].users' % (glob, index),
+                    policy.get("users"),
+                )
+            )
+    for name, group in (access_control.get("groups") or {}).items():
+        named.append(('zot_access_control.groups["%s"].users' % name, (group or {}).get("users")))
+    for path, users in named:
+        for index, user in enumerate(users or []):
+            if user not in local_users:
+                raise ZotConfigError(
+                    "%s[%d]: %s is not a local user (zot_htpasswd_users) and no other identity source "
+                    "(zot_ldap, zot_oidc_enabled, zot_mtls_identity_attributes) is configured"
+                    % (path, index, user)
+                )
 
 
 # The role variable behind each extension the role renders.

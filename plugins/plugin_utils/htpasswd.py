@@ -7,6 +7,8 @@ bcrypt salts every hash, so naively re-hashing rewrites the file (and restarts z
 every run. A user's existing hash is kept whenever it still matches the password.
 """
 
+import re
+
 try:
     import bcrypt
 except ImportError:  # only rendering htpasswd needs it; the collection's other filters do not
@@ -15,6 +17,9 @@ except ImportError:  # only rendering htpasswd needs it; the collection's other 
 # zot accepts bcrypt and SHA-crypt; bcrypt's $2y$ prefix is what htpasswd -B writes.
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 MIN_COST = 10
+MAX_COST = 31  # bcrypt's own limit
+_NAME = re.compile(r"^[^\s:\x00-\x1f\x7f]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class HtpasswdError(ValueError):
@@ -47,29 +52,51 @@ def hash_password(password, cost):
     return "$2y$" + hashed.decode("ascii")[4:]
 
 
+def check_users(users, cost=MIN_COST):
+    """Raise HtpasswdError naming the first bad field of `users` or `cost`. The message never
+    holds a password, so the role can show it from a task that is not no_log."""
+    if isinstance(cost, bool) or not str(cost).isdigit() or not MIN_COST <= int(cost) <= MAX_COST:
+        raise HtpasswdError(
+            "zot_htpasswd_bcrypt_cost: must be a whole number from %d to %d" % (MIN_COST, MAX_COST)
+        )
+    seen = set()
+    for index, user in enumerate(users or []):
+        field = "zot_htpasswd_users[%d]" % index
+        if not isinstance(user, dict):
+            raise HtpasswdError("%s: must be a dict {name, password, groups}" % field)
+        name = user.get("name") or ""
+        password = user.get("password")
+        # One line per user: a newline in a name would write a second, forged entry.
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise HtpasswdError(
+                "%s.name: must be a non-empty string without ':', spaces or control characters" % field
+            )
+        if name in seen:
+            raise HtpasswdError("%s.name: user %r is listed twice" % (field, name))
+        seen.add(name)
+        if not isinstance(password, str):
+            raise HtpasswdError("%s.password: must be a string; quote it in YAML (user %r)" % (field, name))
+        if not password:
+            raise HtpasswdError("%s.password: must not be empty (user %r)" % (field, name))
+        if _CONTROL.search(password):
+            raise HtpasswdError(
+                "%s.password: contains a newline or another control character (user %r); a vault "
+                "block scalar (|) ends with a newline, use |- or a quoted string" % (field, name)
+            )
+        # bcrypt only looks at the first 72 bytes; a longer secret would be silently cut.
+        if len(password.encode("utf-8")) > 72:
+            raise HtpasswdError("%s.password: longer than bcrypt's 72-byte limit (user %r)" % (field, name))
+
+
 def render_htpasswd(users, existing_content="", cost=MIN_COST):
     """htpasswd text for `users` ([{name, password, ...}]), reusing still-valid hashes."""
     if bcrypt is None and users:
         raise HtpasswdError("zot_htpasswd_users: the Python package bcrypt is required on the controller")
-    if int(cost) < MIN_COST:
-        raise HtpasswdError("zot_htpasswd_bcrypt_cost: must be at least %d" % MIN_COST)
+    check_users(users, cost)
     existing = parse_htpasswd(existing_content)
     lines = []
-    seen = set()
-    for index, user in enumerate(users or []):
-        name = user.get("name") or ""
-        password = user.get("password") or ""
-        field = "zot_htpasswd_users[%d]" % index
-        if not name or ":" in name or name != name.strip():
-            raise HtpasswdError("%s.name: must be non-empty, without ':' or surrounding spaces" % field)
-        if name in seen:
-            raise HtpasswdError("%s.name: user %r is listed twice" % (field, name))
-        if not password:
-            raise HtpasswdError("%s.password: must not be empty (user %r)" % (field, name))
-        # bcrypt only looks at the first 72 bytes; a longer secret would be silently cut.
-        if len(password.encode("utf-8")) > 72:
-            raise HtpasswdError("%s.password: longer than bcrypt's 72-byte limit (user %r)" % (field, name))
-        seen.add(name)
+    for user in users or []:
+        name, password = user["name"], user["password"]
         hashed = existing.get(name, "")
         if not password_matches(password, hashed):
             hashed = hash_password(password, int(cost))

@@ -9,7 +9,13 @@ import urllib.parse
 import pytest
 import requests
 
-from tests.support.oidc_browser import SESSION_HEADERS, LoginError, Browser, browser_login
+from tests.support.oidc_browser import (
+    SESSION_HEADERS,
+    Browser,
+    LoginError,
+    browser_login,
+    upload_status_with_session,
+)
 from tests.support.oidc_provider import start_oidc_provider
 from harness import zot as zot_process
 from harness.process import free_port
@@ -146,22 +152,14 @@ def test_logout_ends_the_session_on_the_server(start_registry, tmp_path, idp):
     zot = start(start_registry, tmp_path, idp.issuer)
     browser, _unused = browser_login(zot.url, "ci-bot")
     stolen = browser.cookies["session"]
-
-    def upload_with(cookie):
-        return requests.post(
-            f"{zot.url}/v2/team/app/blobs/uploads/",
-            cookies={"session": cookie},
-            headers=SESSION_HEADERS,
-            timeout=10,
-        ).status_code
-
-    assert upload_with(stolen) == 202
+    assert upload_status_with_session(zot.url, "team/app", stolen) == 202
     logout = browser.post(f"{zot.url}/zot/auth/logout", headers=SESSION_HEADERS)
     assert logout.status_code == 200
     end_session = urllib.parse.urlsplit(logout.json()["endSessionUrl"])
     assert f"{end_session.scheme}://{end_session.netloc}" == idp.issuer
     assert urllib.parse.parse_qs(end_session.query)["post_logout_redirect_uri"] == [f"{zot.url}/login"]
-    assert upload_with(stolen) == 401  # a copy of the cookie is worthless after logout
+    # A copy of the cookie is worthless after logout.
+    assert upload_status_with_session(zot.url, "team/app", stolen) == 401
 
 
 def test_sessions_survive_a_restart_with_session_keys(start_registry, tmp_path, idp):

@@ -44,6 +44,17 @@ class Browser(requests.Session):
         return response
 
 
+def upload_status_with_session(zot_url, repo, cookie):
+    """Status of starting a blob upload with only a `session` cookie as the credential (as
+    zot's UI does, with its header): 202 while the session lives, 401 after logout."""
+    return requests.post(
+        f"{zot_url}/v2/{repo}/blobs/uploads/",
+        cookies={"session": cookie},
+        headers=SESSION_HEADERS,
+        timeout=10,
+    ).status_code
+
+
 def _expect_redirect(response, what):
     if response.status_code != 302 or "Location" not in response.headers:
         raise LoginError(f"{what}: expected a 302, got {response.status_code}: {response.text[:300]}")

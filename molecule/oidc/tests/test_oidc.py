@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.support.oci_layout import make_oci_layout
-from tests.support.oidc_browser import SESSION_HEADERS, browser_login
+from tests.support.oidc_browser import SESSION_HEADERS, browser_login, upload_status_with_session
 
 REGISTRY = "127.0.0.1:5060"
 URL = "http://" + REGISTRY
@@ -177,18 +177,9 @@ def test_admin_from_the_idp_can_delete(keys, repo):
 def test_logout_ends_the_session(repo):
     browser, _unused = browser_login(URL, "ci-bot")
     cookie = browser.cookies["session"]
-
-    def start_upload():
-        return requests.post(
-            f"{URL}/v2/{repo}/blobs/uploads/",
-            cookies={"session": cookie},
-            headers=SESSION_HEADERS,
-            timeout=10,
-        ).status_code
-
-    assert start_upload() == 202
+    assert upload_status_with_session(URL, repo, cookie) == 202
     assert browser.post(f"{URL}/zot/auth/logout", headers=SESSION_HEADERS).status_code == 200
-    assert start_upload() == 401
+    assert upload_status_with_session(URL, repo, cookie) == 401
 
 
 # ------------------------------------------------------------- IdP down: nothing changes

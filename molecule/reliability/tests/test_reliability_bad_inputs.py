@@ -133,6 +133,83 @@ CASES = [
         ["zot_htpasswd_users[4].password", "72"],
     ),
     ("bcrypt-cost-too-low", {"zot_htpasswd_bcrypt_cost": 4}, ["zot_htpasswd_bcrypt_cost"]),
+    ("bcrypt-cost-above-31", {"zot_htpasswd_bcrypt_cost": 32}, ["zot_htpasswd_bcrypt_cost", "10 to 31"]),
+    (
+        # "ci\nadmin" would write a second htpasswd line giving admin ci's password.
+        "htpasswd-newline-in-name",
+        {"zot_htpasswd_users": USERS + [{"name": "ci\nadmin", "password": "pw-1234"}]},
+        ["zot_htpasswd_users[4].name", "control characters"],
+    ),
+    (
+        "htpasswd-password-trailing-newline",
+        {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": "pw-1234\n"}]},
+        ["zot_htpasswd_users[4].password", "newline"],
+    ),
+    (
+        "htpasswd-numeric-password",
+        {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": 12345678}]},
+        ["zot_htpasswd_users[4].password", "must be a string"],
+    ),
+    (
+        "htpasswd-groups-a-string",
+        {
+            "zot_htpasswd_users": USERS
+            + [{"name": "newbie", "password": "pw-1234", "groups": "artifact-workloads"}]
+        },
+        ["zot_htpasswd_users[4].groups", "list"],
+    ),
+    (
+        "policy-names-an-unknown-user",
+        policy(
+            {
+                "**": {
+                    "anonymousPolicy": ["read"],
+                    "policies": [{"users": ["cii"], "actions": ["read", "create"]}],
+                }
+            }
+        ),
+        ["policies[0].users[0]", "cii is not a local user"],
+    ),
+    ("fail-delay-negative", {"zot_auth_fail_delay": -1}, ["zot_auth_fail_delay"]),
+    (
+        "upstream-url-without-scheme",
+        {
+            "zot_sync_upstreams": [
+                {"name": "docker.io", "urls": ["registry-1.docker.io"], "prefix": "docker.io"}
+            ]
+        },
+        ["zot_sync_upstreams[0].urls[0]", "http(s) URL"],
+    ),
+    (
+        "upstream-without-urls",
+        {"zot_sync_upstreams": [{"name": "docker.io", "prefix": "docker.io"}]},
+        ["zot_sync_upstreams[0].urls"],
+    ),
+    (
+        "upstream-duplicate-prefix",
+        {
+            "zot_sync_upstreams": [
+                {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io"},
+                {"name": "mirror", "urls": ["https://mirror.gcr.io"], "prefix": "docker.io"},
+            ]
+        },
+        ["zot_sync_upstreams[1].prefix", "already the prefix"],
+    ),
+    (
+        "environment-in-the-unit",
+        {
+            "zot_systemd_extra_service_settings": [
+                "TimeoutStopSec=60",
+                "Environment=HTTPS_PROXY=http://u:p@proxy:3128",
+            ]
+        },
+        ["zot_systemd_extra_service_settings[1]", "zot_environment"],
+    ),
+    (
+        "minimal-flavour-with-metrics",
+        {"zot_flavour": "minimal"},
+        ["zot_metrics_enabled", "zot_flavour: minimal"],
+    ),
     (
         "ldap-unknown-key",
         {
@@ -178,6 +255,15 @@ CASES = [
         ["checksum", "zot-linux-amd64-minimal"],
     ),
     ("config-extra-unknown-key", {"zot_config_extra": {"http": {"realmm": "typo"}}}, ["realmm"]),
+    (
+        # The fingerprint compares htpasswd: the rotated password must not go live either.
+        "bad-config-with-a-password-rotation",
+        {
+            "zot_config_extra": {"http": {"realmm": "typo"}},
+            "zot_htpasswd_users": [dict(USERS[0], password="rotated-ci-password")] + USERS[1:],  # noqa: S106
+        },
+        ["realmm"],
+    ),
     ("config-extra-bad-log-level", {"zot_config_extra": {"log": {"level": "chatty"}}}, ["level"]),
     # zot verify does not open TLS files and cannot know the port is taken: only a preflight
     # check in roles/zot can refuse these before config.json changes (docs/reliability.md).
@@ -190,6 +276,20 @@ CASES = [
         },
         ["/etc/zot/missing.crt"],
         id="tls-files-missing",
+    ),
+    pytest.param(
+        {
+            "zot_tls_cert": "{tls_dir}/tls.crt",
+            "zot_tls_key": "{tls_dir}/tls.key",
+            "zot_ready_timeout": 10,
+        },
+        ["{tls_dir}/tls.key", "cannot be read by the zot user"],
+        id="tls-key-only-root-can-read",
+    ),
+    pytest.param(
+        {"zot_storage_dir": "{absent_mount}/zot"},
+        ["zot_storage_dir", "{absent_mount}", "not mounted"],
+        id="storage-on-an-unmounted-filesystem",
     ),
     pytest.param(
         {"zot_http_port": "{busy_port}", "zot_ready_timeout": 10},
@@ -209,6 +309,27 @@ def fake_release(static_server):
     wrong = hashlib.sha256(asset + b"tampered").hexdigest()
     (directory / "checksums.sha256.txt").write_text("%s  zot-linux-amd64\n" % wrong)
     return url
+
+
+@pytest.fixture(scope="module")
+def tls_dir():
+    """TLS files on the host whose key only root can read (0600 root:root)."""
+    path = "/etc/zotops-test-tls"
+    rh.host_shell("install -d -m 0755 %s" % path)
+    rh.host_shell(
+        "install -m 0644 /dev/null %s/tls.crt && install -m 0600 /dev/null %s/tls.key" % (path, path)
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def absent_mount():
+    """A mount point /etc/fstab lists (noauto) that is not mounted."""
+    path = "/srv/zotops-absent"
+    line = "tmpfs %s tmpfs noauto 0 0" % path
+    rh.host_shell("echo '%s' >> /etc/fstab" % line)
+    yield path
+    rh.host_shell("sed -i '\\#^%s$#d' /etc/fstab" % line)
 
 
 @pytest.fixture(scope="module")
@@ -240,9 +361,14 @@ def _params(cases):
 
 @pytest.mark.parametrize("extra_vars, expected", _params(CASES))
 def test_bad_input_fails_clearly_and_changes_nothing(
-    extra_vars, expected, restore_after, seed_image, fake_release, busy_port
+    extra_vars, expected, restore_after, seed_image, fake_release, busy_port, tls_dir, absent_mount
 ):
-    placeholders = {"{release}": fake_release, "{busy_port}": busy_port}
+    placeholders = {
+        "{release}": fake_release,
+        "{busy_port}": busy_port,
+        "{tls_dir}": tls_dir,
+        "{absent_mount}": absent_mount,
+    }
     before = restore_after.baseline
     run = rh.run_playbook(restore_after.inventory, _fill(extra_vars, placeholders))
 

@@ -40,7 +40,7 @@ def test_check_diff_vvv_run_rotating_every_secret_shows_none(restore_after):
     )
     # Check mode stops at the verification checklist (the old passwords are still live), so
     # only the absence of leaks and of changes is asserted, not success.
-    assert "TASK [zotops.registry.zot : Write htpasswd]" in run.output, run
+    assert "TASK [zotops.registry.zot : Write the secret files]" in run.output, run
     assert rh.fingerprint() == before
 
 

@@ -58,13 +58,16 @@ def test_escape_hatches():
             zot_systemd_system_call_filter=[],
             zot_systemd_private_devices=False,
             zot_systemd_extra_read_write_paths=["/srv/extra"],
-            zot_systemd_extra_service_settings=["Environment=HTTPS_PROXY=http://proxy:3128"],
+            zot_systemd_extra_service_settings=["TimeoutStopSec=120"],
+            zot_environment={"HTTPS_PROXY": "http://user:secret@proxy:3128"},
         )
     )
     assert "SystemCallFilter" not in settings
     assert settings["PrivateDevices"] == ["false"]
     assert settings["ReadWritePaths"] == ["/var/lib/zot /srv/extra"]
-    assert settings["Environment"] == ["HTTPS_PROXY=http://proxy:3128"]
+    assert settings["TimeoutStopSec"] == ["120"]
+    # The environment's values stay in the root-only file, never in the unit.
+    assert settings["EnvironmentFile"] == ["/etc/zot/zot.env"] and "Environment" not in settings
 
 
 @pytest.mark.parametrize("label", ["dev.zotops.zot", "org.example.zot&<test>"])

@@ -46,6 +46,13 @@ class _Handler(QuietHandler):
                     % self.server.server_address
                 )
                 self._reply(401, b"", {"WWW-Authenticate": challenge})
+        elif self.path == "/bearer-elsewhere":
+            # The same server under another name: a different origin for the client.
+            challenge = (
+                'Bearer realm="http://localhost:%d/token",scope="repository:a/b:pull,push"'
+                % (self.server.server_address[1])
+            )
+            self._reply(401, b"", {"WWW-Authenticate": challenge})
         elif self.path.startswith("/token?"):
             if self._auth() == basic_ok and "scope=repository%3Aa%2Fb%3Apull%2Cpush" in self.path:
                 self._reply(200, json.dumps({"token": "tok-1"}).encode())
@@ -96,6 +103,31 @@ def test_bearer_challenge_fetches_token_and_retries(server):
     client.request("GET", "/bearer")
     assert [s[1] for s in server.seen].count("/bearer") == 3
     assert server.seen[-1][2] == "Bearer tok-1"
+
+
+def test_credentials_never_go_to_a_realm_on_another_origin(server):
+    client = RegistryClient(server.url, username="alice", password=SECRET)
+    with pytest.raises(RegistryHTTPError, match="realm http://localhost:.*not the registry.*token_realms"):
+        client.request("GET", "/bearer-elsewhere")
+    assert not any(path.startswith("/token") for _method, path, *_rest in server.seen)
+
+
+def test_a_listed_token_realm_gets_the_credentials(server):
+    realm = "http://localhost:%d" % server.server_address[1]
+    client = RegistryClient(server.url, username="alice", password=SECRET, token_realms=[realm])
+    # The token request is made (and answered), then the registry challenges again.
+    with pytest.raises(RegistryHTTPError, match="401"):
+        client.request("GET", "/bearer-elsewhere")
+    assert any(path.startswith("/token") for _method, path, *_rest in server.seen)
+
+
+def test_an_https_registry_never_sends_credentials_to_a_plain_http_realm():
+    client = RegistryClient(
+        "https://zot.example", username="alice", password=SECRET, token_realms=["http://zot.example"]
+    )
+    with pytest.raises(RegistryHTTPError, match="plain http"):
+        client._check_realm("http://zot.example/token")
+    client._check_realm("https://zot.example:443/token")  # the registry's own origin
 
 
 def test_bearer_challenge_is_not_followed_when_turned_off(server):

@@ -224,7 +224,7 @@ def test_oidc_off_leaves_no_trace():
 
 
 def test_oidc_login_needs_https_except_on_loopback():
-    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_external_url: OpenID login needs an https URL"):
+    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_external_url: OpenID login needs an https"):
         build(oidc=OIDC, external_url="http://zot.example:5000")
     for url in ("http://127.0.0.1:5060", "http://localhost:5000", "http://[::1]:5000", "https://zot.example"):
         assert "openid" in build(oidc=OIDC, external_url=url)["http"]["auth"]
@@ -284,11 +284,66 @@ def test_sync_outage_settings_can_be_set_per_upstream():
         (["read"], [], [], r"zot_access_control: must be a dict .*accessControl.*not a list"),
         ({}, ["ci"], [], r"zot_htpasswd_users\[0\]: must be a dict"),
         ({}, [], [{"urls": ["https://x"]}], r"zot_sync_upstreams\[0\]\.prefix"),
+        # A string of groups would become one group per letter.
+        (
+            {},
+            [{"name": "ci", "groups": "artifact-workloads"}],
+            [],
+            r"zot_htpasswd_users\[0\]\.groups: must be a list",
+        ),
     ],
 )
 def test_malformed_inputs_are_named(access_control, users, upstreams, field):
     with pytest.raises(zot_config.ZotConfigError, match=field):
         zot_config.effective_access_control(access_control, users, upstreams)
+
+
+@pytest.mark.parametrize(
+    "upstreams, message",
+    [
+        ([{"prefix": "docker.io"}], r"^zot_sync_upstreams\[0\]\.urls: must be a non-empty list"),
+        (
+            [{"urls": "https://x", "prefix": "docker.io"}],
+            r"^zot_sync_upstreams\[0\]\.urls: must be a non-empty list",
+        ),
+        (
+            [{"urls": ["registry-1.docker.io"], "prefix": "docker.io"}],
+            r"^zot_sync_upstreams\[0\]\.urls\[0\]: must be an http",
+        ),
+        (
+            [
+                {"urls": ["https://a"], "prefix": "docker.io"},
+                {"urls": ["https://b"], "prefix": "/docker.io/"},
+            ],
+            r"^zot_sync_upstreams\[1\]\.prefix: docker.io is already the prefix of zot_sync_upstreams\[0\]",
+        ),
+        ([{"urls": ["https://a"], "prefix": "d", "credentials": {"username": "u"}}], r"\[0\]\.credentials"),
+        (["docker.io"], r"^zot_sync_upstreams\[0\]: must be a dict"),
+    ],
+)
+def test_bad_upstreams_are_named(upstreams, message):
+    with pytest.raises(zot_config.ZotConfigError, match=message):
+        build(sync_upstreams=upstreams)
+
+
+@pytest.mark.parametrize("delay", [-1, "1s", 1.5, True])
+def test_fail_delay_must_be_whole_seconds(delay):
+    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_auth_fail_delay: must be a whole number"):
+        build(auth_fail_delay=delay)
+
+
+def test_a_policy_user_must_be_a_local_user_when_htpasswd_is_the_only_identity_source():
+    policy = {"repositories": {"**": {"policies": [{"users": ["ci", "cii"], "actions": ["read"]}]}}}
+    with pytest.raises(
+        zot_config.ZotConfigError,
+        match=r'^zot_access_control.repositories\["\*\*"\].policies\[0\].users\[1\]: cii is not a local user',
+    ):
+        build(access_control=policy, htpasswd_users=["ci"])
+    admin = {"adminPolicy": {"users": ["root"], "actions": ["delete"]}}
+    with pytest.raises(zot_config.ZotConfigError, match=r"^zot_access_control.adminPolicy.users\[0\]: root"):
+        build(access_control=admin, htpasswd_users=["ci"])
+    # With another identity source the name may be an LDAP, OpenID or certificate identity.
+    assert build(access_control=policy, htpasswd_users=["ci"], mtls_identity_attributes=["CommonName"])
 
 
 @pytest.mark.parametrize(

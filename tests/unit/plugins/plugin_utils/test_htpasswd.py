@@ -56,6 +56,13 @@ def test_cost_is_applied():
         ([{"name": "a", "password": "x"}, {"name": "a", "password": "y"}], r"\[1\]\.name.*twice"),
         ([{"name": "a", "password": ""}], r"zot_htpasswd_users\[0\]\.password"),
         ([{"name": "a", "password": "x" * 73}], r"72-byte"),
+        # A newline in a name would write a second line: "ci\nadmin" must not become admin.
+        ([{"name": "ci\nadmin", "password": "x"}], r"zot_htpasswd_users\[0\]\.name: .*control"),
+        ([{"name": "c i", "password": "x"}], r"zot_htpasswd_users\[0\]\.name"),
+        ([{"name": 42, "password": "x"}], r"zot_htpasswd_users\[0\]\.name"),
+        ([{"name": "a", "password": "x\n"}], r"zot_htpasswd_users\[0\]\.password: contains a newline.*\|-"),
+        ([{"name": "a", "password": 123456}], r"zot_htpasswd_users\[0\]\.password: must be a string"),
+        ([{"name": "a"}], r"zot_htpasswd_users\[0\]\.password: must be a string"),
     ],
 )
 def test_bad_users_are_named(users, field):
@@ -63,9 +70,12 @@ def test_bad_users_are_named(users, field):
         htpasswd.render_htpasswd(users)
 
 
-def test_low_cost_refused():
-    with pytest.raises(htpasswd.HtpasswdError, match="zot_htpasswd_bcrypt_cost"):
-        htpasswd.render_htpasswd(USERS, cost=4)
+@pytest.mark.parametrize("cost", [4, 9, 32, 100, "ten", True, -1])
+def test_cost_outside_10_to_31_refused(cost):
+    with pytest.raises(
+        htpasswd.HtpasswdError, match="zot_htpasswd_bcrypt_cost: must be a whole number from 10 to 31"
+    ):
+        htpasswd.render_htpasswd(USERS, cost=cost)
 
 
 def test_secret_not_in_error_messages():

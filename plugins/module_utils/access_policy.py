@@ -244,7 +244,12 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
     """The glob zot applies to `repo`, and any other glob of the same length that also matches
     (zot would then pick one of them at random). The "" glob, when present, applies to the
     repositories no other glob matches; None when nothing applies."""
-    matching = [p for p in (access_control.get("repositories") or {}) if p and glob_matches(p, repo)]
+    matching = []
+    for pattern in access_control.get("repositories") or {}:
+        entry = _indexed_glob(pattern)
+        # A glob only matches names starting with one of its literal prefixes.
+        if entry and any(repo.startswith(prefix) for prefix in entry[1]) and glob_matches(pattern, repo):
+            matching.append(pattern)
     if not matching:
         return _catch_all(access_control)
     longest = max(_byte_length(p) for p in matching)
@@ -767,31 +772,6 @@ _WHY = {
 }
 
 
-def _judged_identities(access_control: dict) -> list[tuple[dict, bool]]:
-    """(who, known) for the identities whose combined rights are judged: anonymous, any
-    other authenticated user, every user the policy names (with their local groups) -- known
-    -- and a member of each group no local user has (IdP/LDAP groups) -- not known, since an
-    IdP may give several groups at once."""
-    identities = [({"anonymous": True}, True), ({"user": OTHER_USER}, True)]
-    users, referenced = set(), set()
-    for policy_group in (access_control.get("repositories") or {}).values():
-        for policy in (policy_group or {}).get("policies") or []:
-            users.update(policy.get("users") or [])
-            referenced.update(policy.get("groups") or [])
-    admin = access_control.get("adminPolicy") or {}
-    users.update(admin.get("users") or [])
-    referenced.update(admin.get("groups") or [])
-    defined = access_control.get("groups") or {}
-    for group in defined.values():
-        users.update((group or {}).get("users") or [])
-    identities += [({"user": user}, True) for user in sorted(users) if user]
-    identities += [
-        ({"user": f"(a member of {g})", "groups": [g], "oidc": True}, False)
-        for g in sorted(referenced - set(defined))
-    ]
-    return identities
-
-
 def _grant_paths(access_control: dict, pattern, who: dict, groups: list[str]) -> dict[str, tuple]:
     """action -> JSON path parts of the first entry granting it to `who` under `pattern`
     (None: no glob applies), in zot's order; conditional grants count as granted."""
@@ -813,6 +793,27 @@ def _grant_paths(access_control: dict, pattern, who: dict, groups: list[str]) ->
     return paths
 
 
+def _identities_under(access_control: dict, pattern, members: dict, admins: list) -> list[tuple[dict, bool]]:
+    """The identities whose rights under `pattern` can differ: anonymous, any other user,
+    the users and group members its entries name, and the admins (everyone else holds what
+    "any other user" holds). IdP-group members (no local member) are not known (False)."""
+    identities = [({"anonymous": True}, True), ({"user": OTHER_USER}, True)]
+    users, groups = set(admins), set()
+    if pattern is not None:
+        for policy in (access_control["repositories"][pattern] or {}).get("policies") or []:
+            users.update(policy.get("users") or [])
+            groups.update(policy.get("groups") or [])
+    for group in groups:
+        users.update(members.get(group, ()))
+    identities += [({"user": user}, True) for user in sorted(users) if user]
+    identities += [
+        ({"user": f"(a member of {g})", "groups": [g], "oidc": True}, False)
+        for g in sorted(groups)
+        if g not in members
+    ]
+    return identities
+
+
 def _prerequisite_messages(access_control: dict) -> tuple[list[str], list[str]]:
     """A write without the actions clients need first, judged per identity on everything
     zot combines for it (entries of the applying glob, defaultPolicy/anonymousPolicy,
@@ -821,16 +822,22 @@ def _prerequisite_messages(access_control: dict) -> tuple[list[str], list[str]]:
     errors, warnings = [], []
     seen = set()
     policy = LoadedPolicy(access_control)
+    members = {}
+    for name, group in (policy.access_control.get("groups") or {}).items():
+        members[name] = [u for u in ((group or {}).get("users") or []) if isinstance(u, str)]
+    admin = access_control.get("adminPolicy") or {}
+    admins = list(admin.get("users") or [])
+    for group in admin.get("groups") or []:
+        admins += members.get(group, [])
     patterns = [p for p in sorted(access_control.get("repositories") or {}) if not p or is_valid_glob(p)]
-    for who, known in _judged_identities(access_control):
-        parsed = parse_who(who, "who")
-        if parsed["anonymous"] and not policy.anonymous_allowed():
-            continue
-        groups = policy.effective_groups(parsed)
-        for pattern in [*patterns, None]:
-            if pattern is None and "" in patterns:
-                continue  # every repository has a glob then
-            paths = _grant_paths(access_control, pattern, parsed, groups)
+    if "" not in patterns:
+        patterns.append(None)  # repositories no glob matches
+    for pattern in patterns:
+        for who, known in _identities_under(access_control, pattern, members, admins):
+            parsed = parse_who(who, "who")
+            if parsed["anonymous"] and not policy.anonymous_allowed():
+                continue
+            paths = _grant_paths(access_control, pattern, parsed, policy.effective_groups(parsed))
             for action in ACTIONS:
                 if action not in paths:
                     continue

@@ -384,7 +384,8 @@ def test_equal_length_overlap_is_an_error_but_disjoint_is_not():
     errors = errors_of({"repositories": {"ci/*": {"defaultPolicy": []}, "*/ab": {"defaultPolicy": []}}})
     assert len(errors) == 1 and "overlaps" in errors[0] and "at random" in errors[0]
     assert errors_of({"repositories": {"ci/*": {"defaultPolicy": []}, "cd/*": {"defaultPolicy": []}}}) == []
-    assert errors_of({"repositories": {"ci/*": {"policies": []}, "ci/**": {"policies": []}}}) == []  # different lengths
+    # Different lengths do not compete.
+    assert errors_of({"repositories": {"ci/*": {"policies": []}, "ci/**": {"policies": []}}}) == []
 
 
 def test_undefined_group_is_a_warning():

@@ -1,28 +1,36 @@
 """zot v2.1.20's authorization, as a pure function of `http.accessControl`.
 
-Transcribed from zot's pkg/api/authz.go (AccessController.can / isPermitted / isAdmin) and
-the config loader, so that one policy value can be validated, asserted (`require`), turned
-into a who-can-do-what table, and used to predict every HTTP answer of a running registry.
+Written from zot's pkg/api/authz.go, authn.go and config loader at tag v2.1.20 and checked
+against that release: globs pair by pair against doublestar v4.10.0 itself
+(tests/integration/test_glob_differential.py) and decisions request by request against the
+real binary (tests/integration/test_policy_decision_differential.py).
 
 How zot decides (`decide`):
-1. Only the single longest glob (by byte length) matching the repository applies; shorter
-   globs are never consulted. A repository matching no glob has no policy at all.
-2. Inside that glob: a policy entry listing the user, or one of the user's groups, with the
-   action; else `defaultPolicy` for authenticated callers; else `anonymousPolicy` for
-   anonymous callers.
-3. If still denied, `adminPolicy` (users or groups) with the action.
-4. Denied anonymous callers get 401, denied authenticated callers 403.
+0. Loading: viper lowercases map keys (globs, accessControl.groups names) but not values
+   (user names, the group names policies list); field names match case-insensitively; a
+   glob whose body is empty ({}) is dropped.
+1. Authentication: a request without credentials passes only when some repository has a
+   non-empty anonymousPolicy (else 401). Password (htpasswd/LDAP/mTLS) logins get the
+   accessControl.groups entries listing the user (plus LDAP groups) and zot stores them;
+   API-key and UI-session requests carry the groups stored at the owner's last login
+   (`who.login_groups`). Traditional bearer auth bypasses all of this (validation says so).
+2. Only the single longest glob (by byte length, doublestar.Match) matching the repository
+   applies; shorter globs are never consulted. The "" glob applies to repositories no other
+   glob matches; without it such a repository has no policy. Equal-length matches: random.
+3. Inside that glob, in order: entries listing the user, entries listing one of the
+   caller's groups (each with its CEL conditions), defaultPolicy for authenticated callers,
+   anonymousPolicy for anonymous ones.
+4. If still denied: adminPolicy (users or groups, with its conditions).
+5. Denied anonymous callers get 401, denied authenticated callers 403. /metrics has its own
+   rule (`LoadedPolicy.decide_metrics`).
 
 Actions: GET/HEAD -> read; POST/PUT/PATCH -> create; DELETE -> delete. A manifest PUT to a
-tag that already exists needs `update` instead of `create` (even with the same digest):
-`update` is the action for overwriting a tag. Whether a tag exists is the caller's concern:
-ask `decide(..., "update")` for a re-push and `decide(..., "create")` for a new tag.
+tag that already exists needs `update` instead of `create` (even with the same digest).
+Whether a tag exists is the caller's concern: ask "update" for a re-push, "create" for a
+new tag.
 
-CEL `conditions` on policy entries are evaluated by zot only. `decide` reports a grant that
-depends on them in `conditions` (and assumes they hold, as zot's own catalog filter does).
-
-Map keys (globs, group names) are lowercased by zot's config loader (viper); `decide` does
-the same so that its answers match the registry.
+CEL `conditions` are not evaluated yet: a grant depending on them makes the answer
+`conditional` (not allowed), with the expressions in `conditions`.
 """
 
 from __future__ import annotations

@@ -355,9 +355,9 @@ class LoadedPolicy:
                 local_groups.setdefault(user, []).append(name)
         return local_groups
 
-    def decide(self, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
+    def decide(self, who: dict, repo: str, action: str) -> dict:
         """`decide` (see there) against this policy."""
-        return _decide(self, parse_who(who, "who"), repo, action, request)
+        return _decide(self, parse_who(who, "who"), repo, action)
 
     def anonymous_allowed(self) -> bool:
         if self._anonymous_allowed is None:
@@ -422,17 +422,15 @@ def _admin_grants(access_control: dict, who: dict, groups: list[str], action: st
     return []
 
 
-def decide(access_control: dict, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
+def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
     """What zot answers when `who` does `action` on repository `repo`.
 
-    `request` optionally gives the attributes CEL conditions may read (see
-    access_policy_cel.REQUEST_ATTRIBUTES: reference, method, client_ip, time, ...); a grant
-    whose conditions need an attribute not given is conditional.
+    CEL `conditions` of a policy entry are not evaluated (yet): an answer that depends on
+    one is reported as conditional, never as allowed.
 
     Returns a dict:
       allowed          bool; True only when a grant holds whatever the unknown attributes are
-      conditional      True when the answer depends on CEL conditions that could not be
-                       evaluated with what `request` gives (allowed is then False)
+      conditional      True when the answer depends on CEL conditions (allowed is then False)
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
                        403 authenticated denied (for a conditional answer: the denial status)
       matched_pattern  the single glob zot applied ("" for the catch-all), or None
@@ -445,21 +443,10 @@ def decide(access_control: dict, who: dict, repo: str, action: str, request: dic
     Each call loads the policy again (time linear in its size); for many decisions against
     one policy, use `LoadedPolicy(access_control).decide`.
     """
-    return LoadedPolicy(access_control).decide(who, repo, action, request)
+    return LoadedPolicy(access_control).decide(who, repo, action)
 
 
-def _evaluate(grant, context) -> bool | None:
-    """True/False when the grant's conditions hold/fail for the request, None when they
-    need attributes the query did not give (or cannot be evaluated here)."""
-    _source, conditions = grant
-    if not conditions:
-        return True
-    from ansible_collections.zotops.registry.plugins.module_utils import access_policy_cel
-
-    return access_policy_cel.conditions_hold(conditions, context)
-
-
-def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
+def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
     access_control = policy.access_control
     groups = policy.effective_groups(who)
     pattern, tied = policy.longest_match(repo)
@@ -485,45 +472,24 @@ def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: di
         grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
-    context = None
-    if any(conditions for _source, conditions in grants):
-        context = {
-            "request": request or {},
-            "user": who["user"],
-            "groups": groups,
-            "anonymous": who["anonymous"],
-            "admin": _is_admin(access_control, who, groups),
-            "action": action,
-            "repository": repo,
-        }
-    unknown = []
-    chosen = None
-    for grant in grants:
-        held = _evaluate(grant, context)
-        if held:
-            chosen = grant
-            break
-        if held is None:
-            unknown.append(grant)
+    # A grant without conditions holds; one with CEL conditions is not evaluated here.
+    chosen = next((grant for grant in grants if not grant[1]), None)
+    unknown = [grant for grant in grants if grant[1]]
     if chosen is not None:
-        result.update(allowed=True, status=200, granted_by=chosen[0], conditions=list(chosen[1]))
+        result.update(allowed=True, status=200, granted_by=chosen[0])
     elif unknown:
         result.update(conditional=True, conditions=[c for grant in unknown for c in grant[1]])
 
     where = f'glob "{pattern}"' if pattern else ('the catch-all glob ""' if pattern == "" else "no glob")
     if result["allowed"]:
         reason = f"{result['granted_by']} grants {action} ({where} applies)"
-        if result["conditions"]:
-            reason += " and its CEL condition(s) hold: " + " | ".join(result["conditions"])
     elif unknown:
         reason = (
-            f"{where} applies; granted only if a CEL condition holds, which needs request "
-            "attributes not given: " + " | ".join(result["conditions"])
+            f"{where} applies; granted only if a CEL condition holds, which is not evaluated "
+            "here: " + " | ".join(result["conditions"])
         )
     elif pattern is None:
         reason = f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
-    elif grants:
-        reason = f"{where} applies; the entries granting {action} have CEL conditions that fail"
     else:
         reason = f"{where} applies and does not grant {action}; adminPolicy does not either"
     result["reason"] = reason

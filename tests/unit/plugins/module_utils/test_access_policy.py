@@ -144,7 +144,7 @@ def test_keys_are_lowercased_like_zot():
 
 
 def test_equal_length_tie_is_reported():
-    policy = {"repositories": {"a/*": {"defaultPolicy": ["read"]}, "*/b": {}}}
+    policy = {"repositories": {"a/*": {"defaultPolicy": ["read"]}, "*/b": {"defaultPolicy": []}}}
     decision = decide(policy, {"user": "x"}, "a/b", "read")
     assert decision["matched_pattern"] == "*/b"
     assert decision["tied_patterns"] == ["a/*"]
@@ -381,10 +381,10 @@ def test_bad_globs(pattern):
 
 
 def test_equal_length_overlap_is_an_error_but_disjoint_is_not():
-    errors = errors_of({"repositories": {"ci/*": {}, "*/ab": {}}})
+    errors = errors_of({"repositories": {"ci/*": {"defaultPolicy": []}, "*/ab": {"defaultPolicy": []}}})
     assert len(errors) == 1 and "overlaps" in errors[0] and "at random" in errors[0]
-    assert errors_of({"repositories": {"ci/*": {}, "cd/*": {}}}) == []
-    assert errors_of({"repositories": {"ci/*": {}, "ci/**": {}}}) == []  # different lengths
+    assert errors_of({"repositories": {"ci/*": {"defaultPolicy": []}, "cd/*": {"defaultPolicy": []}}}) == []
+    assert errors_of({"repositories": {"ci/*": {"policies": []}, "ci/**": {"policies": []}}}) == []  # different lengths
 
 
 def test_undefined_group_is_a_warning():

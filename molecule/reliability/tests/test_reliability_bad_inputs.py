@@ -54,7 +54,6 @@ CASES = [
         policy({"team/[ab": {"anonymousPolicy": ["read"]}}),
         ["team/[ab", "invalid glob"],
     ),
-    ("policy-empty-glob", policy({"": {"anonymousPolicy": ["read"]}}), ["empty glob"]),
     (
         "policy-overlapping-globs",
         # Both 6 bytes long and both match "team/apps": zot would pick one at random.

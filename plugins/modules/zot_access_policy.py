@@ -78,6 +78,10 @@ options:
           - "A local (htpasswd, LDAP, mTLS) user also gets every C(accessControl.groups) entry
             listing it; add V(oidc: true) for an OIDC user, whose groups come only from
             the IdP (give them in C(groups))."
+          - "For a request with an API key or a UI session, zot uses the groups it stored
+            for the owner at their last login, not C(accessControl.groups) as it is now:
+            give them as V(login_groups: [...]) (a user removed from the CI group keeps
+            pushing with an existing key until it is revoked)."
         type: dict
         required: true
       repo:

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, unit tests, collection build/docs checks, then integration
-# tests against real zot on loopback and the molecule scenarios on systemd test hosts.
-# Those last two run in two lanes side by side (their hosts and ports never overlap), so
-# the suite fits its time budget on a 2-core machine; each lane's output is printed whole
-# when it ends. ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios.
+# The whole test suite: lint, unit tests, collection build/docs checks, integration tests
+# against real zot on loopback, and the molecule scenarios on systemd test hosts, with the
+# reliability scenario in a second lane beside all of it so the suite fits its time budget
+# on a 2-core machine. ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,54 +23,64 @@ run_pytest() {
   return "$rc"
 }
 
-stage "lint (ansible-lint, ansible-test sanity, ruff)"
-bash scripts/lint.sh
-
-stage "unit tests"
-run_pytest -q tests/unit
-
-stage "collection build and module docs"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ansible-galaxy collection build --force --output-path "$tmp" >/dev/null
-for module in plugins/modules/*.py; do
-  name=$(basename "$module" .py)
-  ansible-doc -t module "zotops.registry.$name" >/dev/null
-done
-
 scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability}
-# The reliability scenario is as long as everything else together: it gets a lane of its own.
-lane_a=() lane_b=()
-for scenario in $scenarios; do
-  if [[ $scenario == reliability ]]; then lane_b+=("$scenario"); else lane_a+=("$scenario"); fi
-done
-
+# The reliability scenario takes about as long as everything else together, so it runs in
+# a lane of its own from the start (its host, container and ports overlap with nothing
+# else); its output is printed whole when it ends.
 molecule_lane() {
   for scenario in "$@"; do
     stage "molecule $scenario"
     molecule test -s "$scenario"
   done
 }
+others=()
+reliability_log=$(mktemp)
+reliability_pid=""
+for scenario in $scenarios; do
+  if [[ $scenario == reliability ]]; then
+    molecule_lane reliability >"$reliability_log" 2>&1 &
+    reliability_pid=$!
+  else
+    others+=("$scenario")
+  fi
+done
 
-integration_lane() {
+main_lane() {
+  stage "lint (ansible-lint, ansible-test sanity, ruff)"
+  bash scripts/lint.sh
+
+  stage "unit tests"
+  run_pytest -q tests/unit
+
+  stage "collection build and module docs"
+  local tmp
+  tmp=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$tmp" >/dev/null
+  rm -rf "$tmp"
+  for module in plugins/modules/*.py; do
+    ansible-doc -t module "zotops.registry.$(basename "$module" .py)" >/dev/null
+  done
+
   stage "integration tests (real zot on loopback)"
   run_pytest -q tests/integration
-  molecule_lane "$@"
+
+  molecule_lane "${others[@]}"
 }
 
-stage "integration tests and molecule scenarios, in two lanes (output follows as each ends)"
-integration_lane "${lane_a[@]}" >"$tmp/lane-a.log" 2>&1 &
-pid_a=$!
-molecule_lane "${lane_b[@]}" >"$tmp/lane-b.log" 2>&1 &
-pid_b=$!
-rc_b=0
-wait "$pid_b" || rc_b=$?
-cat "$tmp/lane-b.log"
-rc_a=0
-wait "$pid_a" || rc_a=$?
-cat "$tmp/lane-a.log"
-if ((rc_a || rc_b)); then
-  echo "test: failed (integration and molecule lane: exit $rc_a; reliability lane: exit $rc_b)" >&2
+# In the background so that `set -e` stops the lane at its first failure (a subshell
+# whose status `||` checks would run on).
+main_lane &
+main_pid=$!
+rc_main=0
+wait "$main_pid" || rc_main=$?
+rc_reliability=0
+if [[ -n $reliability_pid ]]; then
+  wait "$reliability_pid" || rc_reliability=$?
+  cat "$reliability_log"
+fi
+rm -f "$reliability_log"
+if ((rc_main || rc_reliability)); then
+  echo "test: failed (main lane: exit $rc_main; reliability lane: exit $rc_reliability)" >&2
   exit 1
 fi
 echo "test: every stage passed"

@@ -27,6 +27,7 @@ class FilterModule(object):
             "zot_config": _wrap(zot_config.build_config),
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),
+            "zot_upstream_errors": _wrap(zot_config.upstream_errors),
             "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),

@@ -124,37 +124,57 @@ def sync_extension(upstreams, config_dir):
 
 
 def _check_upstreams(upstreams):
-    """Each upstream names its URLs and a prefix of its own; the error names the field."""
-    prefixes = {}
-    for index, upstream in enumerate(upstreams):
-        field = "zot_sync_upstreams[%d]" % index
+    errors = upstream_errors(upstreams)
+    if errors:
+        raise ZotConfigError(errors[0])
+
+
+def upstream_errors(upstreams, variable="zot_sync_upstreams", need_name=False):
+    """What is wrong with the one upstream list the zot and containerd_mirror roles share, as
+    "<variable>[i].<field>: problem" lines that never show a value (an entry may hold
+    credentials). need_name: containerd_mirror also needs `name`, the registry host."""
+    errors = []
+    seen = {"prefix": {}, "name": {}}
+    for index, upstream in enumerate(upstreams or []):
+        field = "%s[%d]" % (variable, index)
         if not isinstance(upstream, dict):
-            raise ZotConfigError("%s: must be a dict {name, urls, prefix, ...}" % field)
+            errors.append("%s: must be a dict {name, urls, prefix, ...}" % field)
+            continue
         urls = upstream.get("urls")
         if not isinstance(urls, list) or not urls:
-            raise ZotConfigError("%s.urls: must be a non-empty list of http(s) URLs" % field)
-        for position, url in enumerate(urls):
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ZotConfigError(
-                    "%s.urls[%d]: must be an http(s) URL such as https://registry-1.docker.io"
-                    % (field, position)
+            errors.append("%s.urls: must be a non-empty list of http(s) URLs" % field)
+        else:
+            for position, url in enumerate(urls):
+                parts = urlsplit(url) if isinstance(url, str) else None
+                if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                    errors.append(
+                        "%s.urls[%d]: must be an http(s) URL such as https://registry-1.docker.io"
+                        % (field, position)
+                    )
+        keys = {"prefix": upstream.get("prefix")}
+        if need_name:
+            keys["name"] = upstream.get("name")
+        for key, value in keys.items():
+            if not isinstance(value, str) or not value.strip("/") or (key == "name" and "/" in value):
+                errors.append(
+                    "%s.%s: must be a string such as docker.io%s"
+                    % (field, key, " (the registry host, no '/')" if key == "name" else "")
                 )
-        prefix = upstream.get("prefix")
-        if not isinstance(prefix, str) or not prefix.strip("/"):
-            raise ZotConfigError("%s.prefix: must be a string such as docker.io" % field)
-        if prefix.strip("/") in prefixes:
-            raise ZotConfigError(
-                "%s.prefix: %s is already the prefix of zot_sync_upstreams[%d]"
-                % (field, prefix.strip("/"), prefixes[prefix.strip("/")])
-            )
-        prefixes[prefix.strip("/")] = index
+                continue
+            value = value.strip("/")
+            if value in seen[key]:
+                errors.append(
+                    "%s.%s: %s is already the %s of %s[%d]"
+                    % (field, key, value, key, variable, seen[key][value])
+                )
+            seen[key][value] = index
         login = upstream.get("credentials")
         if login and not (
             isinstance(login, dict)
             and all(isinstance(login.get(key), str) for key in ("username", "password"))
         ):
-            raise ZotConfigError("%s.credentials: must be {username, password} (strings)" % field)
+            errors.append("%s.credentials: must be {username, password} (strings)" % field)
+    return errors
 
 
 # Every pull by tag asks the upstream first and waits for that on-demand sync to finish or

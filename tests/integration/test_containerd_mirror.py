@@ -455,7 +455,7 @@ def test_check_mode_on_a_fresh_node_changes_nothing_and_shows_the_files(tmp_path
         ({"containerd_mirror_registry_url": "zot:5000"}, "containerd_mirror_registry_url must be"),
         (
             {"containerd_mirror_upstreams": [{"name": "docker.io", "urls": [], "prefix": "d"}]},
-            "containerd_mirror_upstreams[0] needs",
+            "containerd_mirror_upstreams[0].urls: must be a non-empty list",
         ),
         (
             {"containerd_mirror_auth": {"username": "node"}},
@@ -478,3 +478,24 @@ def test_bad_settings_fail_before_anything_is_written(tmp_path, bad, message):
 
     assert message in result.stdout
     assert not (tmp_path / "certs.d").exists()
+
+
+def test_a_bad_upstream_is_named_without_showing_its_credentials(tmp_path):
+    # The zot role and this role share one upstream list, with Docker Hub tokens in it.
+    canary = "canary-upstream-token-7c1e9d"
+    upstream = {
+        "name": "docker.io",
+        "urls": ["https://registry-1.docker.io"],
+        "credentials": {"username": "hub-user", "password": canary},
+    }
+    role_vars = {
+        "containerd_mirror_registry_url": "http://zot.internal:5000",
+        "containerd_mirror_upstreams": [upstream],  # no prefix
+        "containerd_mirror_certs_dir": str(tmp_path / "certs.d"),
+        "containerd_mirror_config_file": str(tmp_path / "config.toml"),
+    }
+
+    result = run_role(tmp_path, role_vars, expect_success=False, verbose=3)
+
+    assert "containerd_mirror_upstreams[0].prefix: must be a string" in result.stdout
+    assert canary not in result.stdout + result.stderr

@@ -33,7 +33,7 @@ EXISTING = {
 }
 
 
-def run_role(tmp_path, role_vars, check=False, expect_ok=True):
+def run_role(tmp_path, role_vars, check=False, expect_ok=True, verbose=1):
     """Apply dex_client with files under tmp_path; return (stdout, changed count)."""
     all_vars = {
         "dex_client_config_path": str(tmp_path / "config.yaml"),
@@ -53,7 +53,7 @@ def run_role(tmp_path, role_vars, check=False, expect_ok=True):
             "post_tasks": [{"ansible.builtin.debug": {"var": "zot_oidc_issuer"}}],
         }
     ]
-    run = run_playbook(tmp_path, play, check=check, diff=True, verbose=1, expect_success=expect_ok)
+    run = run_playbook(tmp_path, play, check=check, diff=True, verbose=verbose, expect_success=expect_ok)
     return run.output, run.recap["changed"]
 
 
@@ -149,3 +149,46 @@ def test_invalid_existing_config_is_refused_naming_the_field(tmp_path, broken, m
     assert message in output
     assert config_file.read_text() == before
     assert not (tmp_path / "zot-client.env").exists()
+
+
+def test_no_secret_of_the_dex_config_shows_at_vvv_with_diff(tmp_path):
+    """Other clients' secrets, connectors' clientSecret and password hashes are in the Dex
+    config the role reads and rewrites: none may show in a run, a dry run with a diff, or a
+    failing run, at -vvv."""
+    canaries = {
+        "client": "canary-client-secret-41f0",
+        "connector": "canary-connector-secret-9b2c",
+        "hash": "$2a$10$" + "canaryhash".ljust(53, "x"),
+    }
+    existing = dict(
+        EXISTING,
+        connectors=[
+            {
+                "type": "github",
+                "id": "github",
+                "name": "GitHub",
+                "config": {"clientID": "x", "clientSecret": canaries["connector"]},
+            }
+        ],
+        staticClients=[dict(EXISTING["staticClients"][0], secret=canaries["client"])],
+        enablePasswordDB=True,
+        staticPasswords=[
+            {"email": "a@example.test", "hash": canaries["hash"], "username": "a", "userID": "1"}
+        ],
+    )
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(existing))
+
+    outputs = [run_role(tmp_path, {}, verbose=3)[0]]
+    drifted = yaml.safe_load(config_file.read_text())
+    drifted["staticClients"][1]["redirectURIs"] = ["https://evil.example.test/cb"]
+    config_file.write_text(yaml.safe_dump(drifted))
+    outputs.append(run_role(tmp_path, {}, check=True, verbose=3)[0])
+    broken = dict(drifted, web={"https": "0.0.0.0:5554"})
+    config_file.write_text(yaml.safe_dump(broken))
+    outputs.append(run_role(tmp_path, {}, expect_ok=False, verbose=3)[0])
+
+    for output in outputs:
+        for name, value in canaries.items():
+            assert value not in output, f"the {name} canary shows in the output"
+    assert "tlsCert" in outputs[-1]  # the failing run still says why

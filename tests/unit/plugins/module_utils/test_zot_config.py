@@ -366,3 +366,18 @@ def test_minimal_flavour_builds_a_config_without_extensions():
     config = build(flavour="minimal", metrics_enabled=False)
     assert "extensions" not in config
     assert build(flavour="full", metrics_enabled=True)["extensions"]["metrics"]["enable"] is True
+
+
+def test_upstream_errors_for_containerd_name_every_problem_without_values():
+    upstreams = [
+        {"name": "docker.io", "urls": ["https://a"], "prefix": "docker.io", "credentials": {"username": "u"}},
+        {"name": "docker.io", "urls": ["https://b"], "prefix": "hub"},
+        {"name": "ghcr.io/x", "urls": [], "prefix": "ghcr.io"},
+    ]
+    assert zot_config.upstream_errors(upstreams, "containerd_mirror_upstreams", need_name=True) == [
+        "containerd_mirror_upstreams[0].credentials: must be {username, password} (strings)",
+        "containerd_mirror_upstreams[1].name: docker.io is already the name of "
+        "containerd_mirror_upstreams[0]",
+        "containerd_mirror_upstreams[2].urls: must be a non-empty list of http(s) URLs",
+        "containerd_mirror_upstreams[2].name: must be a string such as docker.io (the registry host, no '/')",
+    ]

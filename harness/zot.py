@@ -3,13 +3,13 @@
 The binary is $ZOT_BINARY (scripts/env.sh sets it to what scripts/get-zot.sh provides, the
 minimal flavour as $ZOT_MINIMAL_BINARY). There is no fallback: a run without zot fails."""
 
-import copy
 import itertools
 import json
 import os
 import subprocess
 
 from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from harness.placeholders import fill
 from harness.process import Process, free_port
 
 _numbers = itertools.count(1)
@@ -36,16 +36,6 @@ def version_line(path):
 def htpasswd_line(user, password):
     """One htpasswd line with a bcrypt ($2y$, cost 10) hash, as htpasswd -B writes it."""
     return f"{user}:{hash_password(password, 10)}"
-
-
-def _substitute(value, tmp):
-    if isinstance(value, str):
-        return value.replace("{tmp}", tmp)
-    if isinstance(value, dict):
-        return {k: _substitute(v, tmp) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, tmp) for v in value]
-    return value
 
 
 class Registry(Process):
@@ -79,7 +69,7 @@ def start(tmp_path, config, files=None, flavour="full"):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(content.replace("{tmp}", tmp))
-    config = _substitute(copy.deepcopy(config), tmp)
+    config = fill(config, {"{tmp}": tmp})
     http = config.setdefault("http", {})
     http.setdefault("address", "127.0.0.1")
     http["port"] = str(http.get("port") or free_port())

@@ -9,6 +9,8 @@ import socket
 import pytest
 import reliability_host as rh
 
+from harness.placeholders import fill
+
 # The test inventory's users, as the extra vars of a case must restate them.
 USERS = [
     {"name": "ci", "password": "{{ vault_zot_ci_password }}", "groups": ["artifact-workloads"]},
@@ -340,20 +342,6 @@ def busy_port():
         yield listener.getsockname()[1]
 
 
-def _fill(value, placeholders):
-    if isinstance(value, str):
-        if value in placeholders:
-            return placeholders[value]
-        for key, replacement in placeholders.items():
-            value = value.replace(key, str(replacement))
-        return value
-    if isinstance(value, dict):
-        return {k: _fill(v, placeholders) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, placeholders) for v in value]
-    return value
-
-
 def _params(cases):
     return [case if hasattr(case, "marks") else pytest.param(*case[1:], id=case[0]) for case in cases]
 
@@ -369,11 +357,11 @@ def test_bad_input_fails_clearly_and_changes_nothing(
         "{absent_mount}": absent_mount,
     }
     before = restore_after.baseline
-    run = rh.run_playbook(restore_after.inventory, _fill(extra_vars, placeholders))
+    run = rh.run_playbook(restore_after.inventory, fill(extra_vars, placeholders))
 
     assert run.returncode != 0, run
     assert "fatal:" in run.output or "ERROR!" in run.output, run
-    for text in _fill(expected, placeholders):
+    for text in fill(expected, placeholders):
         assert str(text) in run.output, "%r not in the failure output: %r" % (text, run)
     assert rh.fingerprint() == before
     assert rh.pull_digest(seed_image) == seed_image.digest

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Static checks: ansible-lint (production profile) on roles/ and playbooks/, `ansible-test
-# sanity` on a copy of the collection (the offline tests; ZOTOPS_SANITY=full for all), ruff.
+# Static checks: the pre-commit hooks on every file (ruff, yamllint, ansible-lint's production
+# profile on roles/ and playbooks/, antsibull-changelog lint; .pre-commit-config.yaml is their one
+# home), then `ansible-test sanity` on a copy of the collection (the offline tests;
+# ZOTOPS_SANITY=full for all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,8 +11,8 @@ source scripts/env.sh
 
 stage() { printf '\n=== %s\n' "$*"; }
 
-stage "ansible-lint (production profile, .ansible-lint)"
-ansible-lint roles/ playbooks/
+stage "pre-commit hooks on all files (.pre-commit-config.yaml)"
+pre-commit run --all-files --show-diff-on-failure
 
 stage "ansible-test sanity (ZOTOPS_SANITY=${ZOTOPS_SANITY:-offline})"
 # ansible-test needs the collection at ansible_collections/<namespace>/<name>: copy the
@@ -35,7 +37,3 @@ if [[ "${ZOTOPS_SANITY:-offline}" == full ]]; then
   tests+=(validate-modules import ansible-doc pylint pep8 yamllint runtime-metadata)
 fi
 (cd "$copy" && ansible-test sanity --local --python 3.11 "${tests[@]/#/--test=}")
-
-stage "ruff"
-ruff check .
-ruff format --check .

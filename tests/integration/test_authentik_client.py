@@ -6,89 +6,36 @@ models would reject, so a passing run means the modules sent well-formed request
 """
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
+
+import pathlib
 
 import pytest
-import requests
+import yaml
 
+from tests.support.authentik import API_TOKEN
 from tests.support.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOUBLE = os.path.join(REPO_ROOT, "tests", "authentik_double", "authentik_double.py")
-API_TOKEN = "authentik-api-token-4f1c2b"
 CLIENT_SECRET = "zot-client-secret-8d77e0a1"
 ZOT_URL = "https://zot.example.test"
 CALLBACK = ZOT_URL + "/zot/auth/callback/oidc"
 # zot sends users here after logout (post_logout_redirect_uri).
 POST_LOGOUT = ZOT_URL + "/login"
-
-
-class Authentik:
-    """A running double and a requests session to inspect or change its state."""
-
-    def __init__(self, url):
-        self.url = url
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = "Bearer " + API_TOKEN
-
-    def get(self, path, **params):
-        resp = self.http.get(self.url + "/api/v3" + path, params=params)
-        resp.raise_for_status()
-        return resp.json()
-
-    def one(self, path, **params):
-        results = self.get(path, **params)["results"]
-        assert len(results) <= 1
-        return results[0] if results else None
-
-    def patch(self, path, body):
-        resp = self.http.patch(self.url + "/api/v3" + path, json=body)
-        assert resp.status_code == 200, resp.text
-
-
-@pytest.fixture
-def start_authentik(tmp_path):
-    """Start a double imitating a given Authentik release; stopped by process id."""
-    procs = []
-
-    def start(version="2026.8.5"):
-        port_file = tmp_path / ("port-%d" % len(procs))
-        proc = subprocess.Popen(
-            [sys.executable, DOUBLE, "--token", API_TOKEN, "--version", version]
-            + ["--port-file", str(port_file)],
-            stdout=subprocess.DEVNULL,
-        )
-        procs.append(proc)
-        for _unused in range(600):  # importing authentik-client's models takes a few seconds
-            if port_file.exists() and port_file.read_text():
-                return Authentik("http://127.0.0.1:" + port_file.read_text())
-            assert proc.poll() is None, "the Authentik double exited"
-            time.sleep(0.1)
-        raise AssertionError("the Authentik double did not start")
-
-    yield start
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+ROLE_SPEC = pathlib.Path(__file__).resolve().parents[2] / "roles/authentik_client/meta/argument_specs.yml"
 
 
 def run_with_facts(tmp_path, plays, check=False):
-    """Run ``plays`` with -v --diff; return (facts dumped by the play, all output, recap)."""
-    run = run_playbook(tmp_path, plays, check=check, diff=True, verbose=1)
+    """Run ``plays`` with -vvv --diff; return (facts dumped by the play, all output, recap)."""
+    run = run_playbook(tmp_path, plays, check=check, diff=True, verbose=3)
     dumped = tmp_path / "facts.json"
     facts = json.loads(dumped.read_text()) if dumped.exists() else {}
     dumped.unlink(missing_ok=True)
     return facts, run.output, run.recap
 
 
-def role_play(tmp_path, url):
+def role_play(tmp_path, url, token=API_TOKEN):
     """Apply the role, then dump the facts it publishes (secret dump under no_log)."""
     return [
         {
@@ -96,7 +43,7 @@ def role_play(tmp_path, url):
             "gather_facts": False,
             "vars": {
                 "authentik_client_url": url,
-                "authentik_client_token": API_TOKEN,
+                "authentik_client_token": token,
                 "zot_oidc_client_secret": CLIENT_SECRET,
                 "zot_external_url": ZOT_URL,
             },
@@ -187,6 +134,21 @@ def test_role_registers_zot_idempotently_and_corrects_drift(tmp_path, start_auth
     assert "******** (changed)" in output
     for secret in (CLIENT_SECRET, "someone-else-set-this", API_TOKEN):
         assert secret not in output
+
+
+def test_failing_role_run_shows_no_secret(tmp_path, start_authentik):
+    # Every secret option of the role (its no_log options) is planted by role_play.
+    spec = yaml.safe_load(ROLE_SPEC.read_text())["argument_specs"]["main"]["options"]
+    secret_options = {name for name, option in spec.items() if option.get("no_log")}
+    assert secret_options == {"authentik_client_token", "zot_oidc_client_secret"}
+
+    authentik = start_authentik()
+    wrong_token = "authentik-token-that-was-revoked-5e1d"
+    play = role_play(tmp_path, authentik.url, wrong_token)
+    run = run_playbook(tmp_path, play, verbose=3, diff=True, expect_success=False)
+    assert "Authentik refused the token (HTTP 403)" in run.output
+    for secret in (wrong_token, CLIENT_SECRET):
+        assert secret not in run.output
 
 
 def test_role_speaks_the_pre_2024_10_redirect_uri_format(tmp_path, start_authentik):

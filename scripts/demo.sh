@@ -9,19 +9,6 @@ scripts/setup.sh
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-host=zotops-demo
-if [[ "$(podman inspect -f '{{.Config.Image}}' "$host" 2>/dev/null)" != "$ZOTOPS_TEST_IMAGE" ]]; then
-  podman rm -f "$host" >/dev/null 2>&1 || true
-  podman run -d --name "$host" --privileged --network host --systemd=always \
-    --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
-    "$ZOTOPS_TEST_IMAGE" /lib/systemd/systemd >/dev/null
-elif [[ "$(podman inspect -f '{{.State.Running}}' "$host")" != true ]]; then
-  podman start "$host" >/dev/null
-fi
-for _ in $(seq 30); do
-  state=$(podman exec "$host" systemctl is-system-running 2>/dev/null || true)
-  [[ "$state" == running || "$state" == degraded ]] && break
-  sleep 1
-done
+scripts/test-host.sh zotops-demo
 
 ansible-playbook playbooks/site.yml --tags zot "$@"

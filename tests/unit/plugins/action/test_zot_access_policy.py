@@ -46,7 +46,7 @@ def test_valid_policy_with_queries_and_requirements(tmp_path):
         result["errors"] == []
         and result["violations"] == []
         and result["policy_warnings"] == []
-        and "warnings" not in result
+        and not result.get("warnings")  # ansible-core < 2.19 returns an empty list
     )
     [decision] = result["decisions"]
     assert decision["allowed"] is False and decision["status"] == 403

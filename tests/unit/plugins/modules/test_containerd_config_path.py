@@ -5,7 +5,7 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from tests.support.module_args import patch_module_args
 
 from ansible_collections.zotops.registry.plugins.modules import containerd_config_path
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from tests.support.module_args import patch_module_args
 
 from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
     DEFAULT_PROTECTED_TAGS,

@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from tests.support.module_args import patch_module_args
 
 from ansible_collections.zotops.registry.plugins.modules import zot_api_key
 from ansible_collections.zotops.registry.tests.unit.plugins.module_utils.zot_api_fake import (

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from tests.support.module_args import patch_module_args
 
 from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
     CHECK_NAMES,

@@ -12,10 +12,9 @@ destroy playbooks use the command line, which leaves the provider running betwee
 import argparse
 import json
 import os
-import signal
 import sys
 
-from harness.process import Process, free_port
+from harness.process import Process, free_port, record_pid, stop_recorded
 
 PID_FILE = "oidc-provider.pid"
 LOG_FILE = "oidc-provider.log"
@@ -47,23 +46,12 @@ def _start_detached(args):
         users = json.load(handle)
     os.makedirs(args.dir, exist_ok=True)
     provider = start_oidc_provider(args.dir, users, args.port)
-    with open(os.path.join(args.dir, PID_FILE), "w", encoding="utf-8") as handle:
-        handle.write(str(provider.process.pid))
+    record_pid(provider, os.path.join(args.dir, PID_FILE))
     print(provider.issuer)
 
 
 def _stop_detached(args):
-    path = os.path.join(args.dir, PID_FILE)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-    except FileNotFoundError:
-        return  # never started, or already stopped
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    os.remove(path)
+    stop_recorded(os.path.join(args.dir, PID_FILE))
 
 
 def main(argv=None):

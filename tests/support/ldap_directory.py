@@ -1,9 +1,10 @@
 """A real LDAP directory on loopback for tests: Debian's OpenLDAP `slapd`, seeded with ldapadd.
 
 slapd runs with its own config file and database in a temp dir (no system slapd, no debconf),
-listens on ldap://127.0.0.1:PORT and offers StartTLS with a self-signed CA (ca.pem in the
-dir). The directory holds the people, the groups the collection's default policy names
-(artifact-workloads, artifact-admins) and a bind account for Dex and zot. The memberof
+listens on ldap://127.0.0.1:PORT (StartTLS offered) and ldaps://127.0.0.1:LDAPS_PORT, with a
+certificate from a self-signed CA (ca.pem in the dir). The directory holds the people, the
+groups the collection's default policy names (artifact-workloads, artifact-admins) and a bind
+account for Dex and zot. The memberof
 overlay gives every person a memberOf attribute with the DNs of their groups.
 
 Tests import start_ldap_directory(); molecule's prepare and destroy use the command line,
@@ -134,7 +135,7 @@ access to * by users read by * none
 
 
 class Directory(Process):
-    """A running slapd: .url, .port, .ca_file; modify() changes entries as the admin."""
+    """A running slapd: .url, .port, .ldaps_port, .ca_file; group changes as the admin."""
 
     def ldap(self, tool, ldif):
         """Run ldapadd/ldapmodify as the directory admin with LDIF on stdin."""
@@ -169,11 +170,12 @@ def start_ldap_directory(workdir, port=None):
     conf = os.path.join(workdir, "slapd.conf")
     with open(conf, "w", encoding="utf-8") as handle:
         handle.write(slapd_conf(workdir, _make_tls(workdir)))
-    url = f"ldap://127.0.0.1:{port}"
+    url, ldaps_port = f"ldap://127.0.0.1:{port}", free_port()
     # -d keeps slapd in the foreground (a child the harness can reap); 0: no debug output.
-    argv = ["slapd", "-d", "0", "-f", conf, "-h", url + "/"]
+    argv = ["slapd", "-d", "0", "-f", conf, "-h", f"{url}/ ldaps://127.0.0.1:{ldaps_port}/"]
     directory = Directory(argv, workdir, os.path.join(workdir, LOG_FILE), f"tcp://127.0.0.1:{port}")
-    directory.url, directory.port, directory.ca_file = url, port, os.path.join(workdir, "ca.pem")
+    directory.url, directory.port, directory.ldaps_port = url, port, ldaps_port
+    directory.ca_file = os.path.join(workdir, "ca.pem")
     directory.start()
     try:
         directory.ldap("ldapadd", seed_ldif())

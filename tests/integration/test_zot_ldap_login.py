@@ -94,6 +94,8 @@ def test_ldap_people_and_groups_decide_rights(tmp_path, start_registry, director
     assert upload(zot, "visitor") == 403  # authenticated, no policy group
     assert upload(zot, "ci-bot", "wrong") == 401
     assert requests.get(f"{zot.url}/v2/_catalog", timeout=10).status_code == 200  # anonymous read
+    directory.remove_member("artifact-workloads", "ci-bot")
+    assert upload(zot, "ci-bot") == 403  # zot asks the directory on every request
 
 
 @pytest.mark.parametrize(

@@ -63,9 +63,7 @@ def managed_vars(port, connectors):
 
 
 def secret_env(tmp_path):
-    """The role's EnvironmentFile (NAME="json string"), as systemd hands it to Dex."""
-    name, value = (tmp_path / "zot-client.env").read_text().strip().split("=", 1)
-    return {name: json.loads(value)}
+    return dex.read_env_file(tmp_path / "zot-client.env")
 
 
 def assert_dex_knows_zot(issuer):

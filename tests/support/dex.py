@@ -4,16 +4,27 @@ connector to the test directory (tests/support/ldap_directory.py).
 Dex runs `dex serve CONFIG` as a user's host runs a release; its issuer is
 http://127.0.0.1:PORT/dex and storage is `memory` (the binary has no SQLite). A scripted login
 through Dex's own pages is dex_login() in tests/support/oidc_browser.py.
+
+Molecule's prepare renders Dex's config with the dex_client role and starts and stops Dex
+with the command line, which leaves Dex running between them:
+
+    python -m tests.support.dex connector --ldap-url ldap://127.0.0.1:5062 --ldap-ca CA
+    python -m tests.support.dex start --config CONFIG --env-file ENV --port 5061 --dir DIR
+    python -m tests.support.dex stop --dir DIR
 """
 
+import argparse
+import json
 import os
 import subprocess
+import sys
 
-from harness.process import Process
+from harness.process import Process, record_pid, stop_recorded
 from tests.support import ldap_directory as ldap
 
 CONNECTOR_ID = "ldap"
 LOG_FILE = "dex.log"
+PID_FILE = "dex.pid.recorded"
 
 
 def binary():
@@ -100,3 +111,46 @@ def refused(config_path, env=None, timeout=20):
     except subprocess.TimeoutExpired:
         return None
     return result.stdout + result.stderr if result.returncode else None
+
+
+def read_env_file(path):
+    """The variables of a systemd EnvironmentFile as the dex_client role writes it
+    (NAME="JSON-escaped value" lines), for a Dex started without systemd."""
+    env = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if "=" in line:
+                name, value = line.strip().split("=", 1)
+                env[name] = json.loads(value)
+    return env
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    connector = commands.add_parser(
+        "connector", help="print the LDAP connector for the test directory (JSON)"
+    )
+    connector.add_argument("--ldap-url", required=True)
+    connector.add_argument("--ldap-ca", required=True)
+    start = commands.add_parser("start", help="start Dex in the background, print the issuer")
+    start.add_argument("--config", required=True)
+    start.add_argument("--env-file", required=True, help="the dex_client role's EnvironmentFile")
+    start.add_argument("--port", type=int, required=True, help="the port the config's web.http names")
+    start.add_argument("--dir", required=True, help="the pid and log files go here")
+    stop = commands.add_parser("stop", help="stop the Dex started with the same --dir")
+    stop.add_argument("--dir", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "connector":
+        print(json.dumps(ldap_connector(args.ldap_url, args.ldap_ca)))
+    elif args.command == "stop":
+        stop_recorded(os.path.join(args.dir, PID_FILE))
+    else:
+        os.makedirs(args.dir, exist_ok=True)
+        server = serve(args.config, args.dir, args.port, env=read_env_file(args.env_file))
+        record_pid(server, os.path.join(args.dir, PID_FILE))
+        print(server.issuer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

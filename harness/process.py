@@ -1,5 +1,6 @@
 """A child process on loopback with its output in a log file, started and reaped for a test."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -16,27 +17,45 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def _answers(ready_url):
+    """True once ready_url answers: an HTTP(S) URL, or tcp://HOST:PORT for a server that
+    speaks no HTTP (slapd), where an accepted connection is the answer."""
+    if ready_url.startswith("tcp://"):
+        host, port = ready_url[len("tcp://") :].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    try:
+        with urllib.request.urlopen(ready_url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answers: ready enough for a server without a health endpoint
+
+
 class Process:
     """A child process with its output in a log file; stop() always reaps it."""
 
-    def __init__(self, argv, cwd, log_path, ready_url):
+    def __init__(self, argv, cwd, log_path, ready_url, env=None):
         self.argv, self.cwd, self.log_path, self.ready_url = argv, cwd, log_path, ready_url
+        self.env = env
         self.process = None
 
     def start(self):
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv built by the harness
-                self.argv, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.argv,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.argv} exited with {self.process.returncode}:\n{self.log_text()}")
             try:
-                with urllib.request.urlopen(self.ready_url, timeout=2):
+                if _answers(self.ready_url):
                     return self
-            except urllib.error.HTTPError:
-                return self  # it answers: ready enough for a server without a health endpoint
             except OSError:
                 time.sleep(0.05)
         self.stop()
@@ -55,3 +74,24 @@ class Process:
     def log_text(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
+
+
+def record_pid(process, pid_file):
+    """Write the pid of a started Process for stop_recorded() in another command (molecule's
+    prepare starts a server, destroy stops it)."""
+    with open(pid_file, "w", encoding="utf-8") as handle:
+        handle.write(str(process.process.pid))
+
+
+def stop_recorded(pid_file):
+    """SIGTERM the process record_pid() wrote down; nothing to do if it never started."""
+    try:
+        with open(pid_file, encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+    except FileNotFoundError:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    os.remove(pid_file)

@@ -8,7 +8,7 @@ cd "$root"
 cache=$root/.cache
 mkdir -p "$cache"
 
-apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl)
+apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -16,6 +16,8 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   apt-get update -qq
+  # The tests run their own slapd (tests/support/ldap_directory.py): no system directory.
+  echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # crun cannot run containers on this machine's cgroup hybrid mode; podman must use runc.
@@ -47,5 +49,7 @@ fi
 # zot, both flavours (scripts/get-zot.sh says where it looked when it finds none).
 scripts/get-zot.sh full > "$cache/zot-binary"
 scripts/get-zot.sh minimal > "$cache/zot-minimal-binary"
+# Dex, for the identity-chain tests (scripts/get-dex.sh).
+scripts/get-dex.sh > "$cache/dex-binary"
 
 scripts/build-test-image.sh > "$cache/test-image"

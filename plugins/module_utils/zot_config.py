@@ -376,6 +376,7 @@ _LDAP_KEYS = {
     "start_tls": "startTLS",
     "insecure": "insecure",
     "skip_verify": "skipVerify",
+    "ca_cert": "caCert",
     "subtree_search": "subtreeSearch",
 }
 
@@ -384,9 +385,28 @@ def _ldap_config(ldap, credentials_file):
     unknown = sorted(set(ldap) - set(_LDAP_KEYS) - {"bind_dn", "bind_password"})
     if unknown:
         raise ZotConfigError("zot_ldap.%s: unknown setting" % unknown[0])
+    _check_ldap_tls(ldap)
     result = {_LDAP_KEYS[key]: value for key, value in ldap.items() if key in _LDAP_KEYS}
     result["credentialsFile"] = credentials_file
     return result
+
+
+def _check_ldap_tls(ldap):
+    """zot v2.1.20 (pkg/api/authn.go, ldap.go) dials LDAPS unless `insecure`, upgrades with
+    StartTLS only if `startTLS`, and gives StartTLS no ServerName, so it can never verify the
+    server's certificate there: refuse the combinations that cannot log anyone in."""
+    if not ldap.get("start_tls"):
+        return
+    if not ldap.get("insecure"):
+        raise ZotConfigError(
+            "zot_ldap.start_tls: needs insecure: true as well (without it zot dials LDAPS, not "
+            "StartTLS); for verified TLS use LDAPS (insecure: false, start_tls: false, ca_cert)"
+        )
+    if not ldap.get("skip_verify"):
+        raise ZotConfigError(
+            "zot_ldap.start_tls: zot cannot verify the server certificate over StartTLS (it sets "
+            "no ServerName); use LDAPS (insecure: false, ca_cert) or accept skip_verify: true"
+        )
 
 
 def ldap_credentials(ldap):

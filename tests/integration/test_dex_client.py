@@ -1,7 +1,6 @@
-"""The dex_client role through ansible-playbook (connection local, files under tmp_path).
-
-Dex itself cannot run on these machines; the role's schema check (mirroring Dex v2.45.1's
-config structs) is what stands between a bad config and Dex.
+"""The dex_client role through ansible-playbook (connection local, files under tmp_path): the
+merge, the secret handling and the role's schema check (mirroring Dex v2.45.1's config structs).
+The same role against real Dex and slapd: test_dex_client_on_dex.py.
 """
 
 import stat
@@ -101,7 +100,11 @@ def test_merge_keeps_other_clients_and_keeps_the_secret_out_of_the_config(tmp_pa
 
 
 def test_managed_mode_writes_a_complete_valid_config(tmp_path):
-    role_vars = {"dex_client_mode": "managed", "dex_client_issuer": "https://dex.example.test"}
+    role_vars = {
+        "dex_client_mode": "managed",
+        "dex_client_issuer": "https://dex.example.test",
+        "dex_client_connectors": EXISTING["connectors"],
+    }
     _unused, changed = run_role(tmp_path, role_vars)
     assert changed > 0
     config = yaml.safe_load((tmp_path / "config.yaml").read_text())

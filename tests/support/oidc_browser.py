@@ -1,4 +1,5 @@
-"""A scripted browser login to zot through its OpenID provider (oidc-provider-mock).
+"""A scripted browser login to zot through its OpenID provider: oidc-provider-mock
+(browser_login) or real Dex with its LDAP connector (dex_login).
 
 GET <zot>/zot/auth/login?provider=oidc -> 302 to the IdP's authorize URL -> POST sub=<user>
 (the mock's login form) -> 302 to <zot>/zot/auth/callback/oidc?code&state -> zot checks
@@ -11,7 +12,9 @@ cookies on https and on loopback origins served over http (http://127.0.0.1, htt
 same; on any other http origin a browser drops the cookie and zot's callback answers 401.
 """
 
+import html
 import ipaddress
+import re
 import urllib.parse
 
 import requests
@@ -76,3 +79,39 @@ def browser_login(zot_url, user, provider="oidc", callback_ui="/", timeout=30):
     if callback.status_code not in (200, 302) or "session" not in browser.cookies:
         raise LoginError(f"zot callback: {callback.status_code} without a session: {callback.text[:300]}")
     return browser, {"authorize": authorize_url, "callback": callback_url, "final": callback}
+
+
+_FORM_ACTION = re.compile(r'<form[^>]*\saction="([^"]*)"', re.IGNORECASE)
+
+
+def dex_login(zot_url, username, password, callback_ui="/", timeout=30):
+    """Log an LDAP user in to zot through Dex's own pages; returns (session, hops) like
+    browser_login. zot -> Dex /auth -> the LDAP connector's login page (Dex skips its
+    connector chooser when it has one connector) -> POST login/password to the form's action
+    -> Dex's approval step (skipped by skipApprovalScreen) -> zot's callback."""
+    browser = Browser()
+    query = urllib.parse.urlencode({"provider": "oidc", "callback_ui": callback_ui})
+    url = _expect_redirect(
+        browser.get(f"{zot_url}/zot/auth/login?{query}", allow_redirects=False, timeout=timeout),
+        "zot /zot/auth/login",
+    )
+    hops = {"authorize": url}
+    page = browser.get(url, allow_redirects=True, timeout=timeout)
+    action = _FORM_ACTION.search(page.text)
+    if page.status_code != 200 or not action:
+        raise LoginError(f"Dex login page: {page.status_code} without a form: {page.text[:300]}")
+    hops["login_page"] = page.url
+    form_url = urllib.parse.urljoin(page.url, html.unescape(action.group(1)))
+    answer = browser.post(form_url, data={"login": username, "password": password}, allow_redirects=False)
+    while answer.status_code in (302, 303) and not answer.headers["Location"].startswith(zot_url):
+        answer = browser.get(
+            urllib.parse.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
+        )
+    if answer.status_code not in (302, 303):
+        raise LoginError(f"Dex login: {answer.status_code} instead of a redirect to zot: {answer.text[:300]}")
+    hops["callback"] = answer.headers["Location"]
+    callback = browser.get(hops["callback"], allow_redirects=False, timeout=timeout)
+    if callback.status_code not in (200, 302) or "session" not in browser.cookies:
+        raise LoginError(f"zot callback: {callback.status_code} without a session: {callback.text[:300]}")
+    hops["final"] = callback
+    return browser, hops

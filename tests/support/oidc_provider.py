@@ -2,22 +2,16 @@
 
 Its issuer is http://127.0.0.1:PORT (no trailing slash). Users are predefined with their
 claims (`groups` included); a scripted login POSTs `sub=<user>` to the authorize URL
-(tests/support/oidc_browser.py). Tests import start_oidc_provider(); molecule's create and
-destroy playbooks use the command line, which leaves the provider running between them:
-
-    python -m tests.support.oidc_provider start --port 9460 --users users.json --dir DIR
-    python -m tests.support.oidc_provider stop --dir DIR
+(tests/support/oidc_browser.py). Tests import start_oidc_provider(). (The oidc molecule
+scenario runs real Dex instead: tests/support/dex.py.)
 """
 
-import argparse
 import json
 import os
-import signal
 import sys
 
 from harness.process import Process, free_port
 
-PID_FILE = "oidc-provider.pid"
 LOG_FILE = "oidc-provider.log"
 
 
@@ -40,44 +34,3 @@ def start_oidc_provider(workdir, users=(), port=None):
     )
     process.issuer, process.port = issuer, port
     return process.start()
-
-
-def _start_detached(args):
-    with open(args.users, encoding="utf-8") as handle:
-        users = json.load(handle)
-    os.makedirs(args.dir, exist_ok=True)
-    provider = start_oidc_provider(args.dir, users, args.port)
-    with open(os.path.join(args.dir, PID_FILE), "w", encoding="utf-8") as handle:
-        handle.write(str(provider.process.pid))
-    print(provider.issuer)
-
-
-def _stop_detached(args):
-    path = os.path.join(args.dir, PID_FILE)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-    except FileNotFoundError:
-        return  # never started, or already stopped
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    os.remove(path)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("start", help="start in the background and print the issuer")
-    start.add_argument("--port", type=int, required=True)
-    start.add_argument("--users", required=True, help="JSON list of users' claims (each with sub)")
-    start.add_argument("--dir", required=True, help="where the pid and log files go")
-    stop = commands.add_parser("stop", help="stop the provider started with the same --dir")
-    stop.add_argument("--dir", required=True)
-    args = parser.parse_args(argv)
-    (_start_detached if args.command == "start" else _stop_detached)(args)
-
-
-if __name__ == "__main__":
-    main()

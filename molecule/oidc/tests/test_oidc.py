@@ -1,9 +1,10 @@
-"""Verify OpenID login end to end: a scripted browser logs in at zot through the IdP
-(oidc-provider-mock on the controller), zot_api_key turns the session into an API key, and
-real skopeo pushes with it under the policy whose groups come from the IdP's groups claim.
+"""Verify OpenID login end to end through the real chain: a scripted browser logs in at zot
+through Dex's own LDAP login page (Dex and slapd on the controller), zot_api_key turns the
+session into an API key, and real skopeo pushes with it under the policy whose groups come
+from LDAP through Dex's groups claim.
 
-The last test stops the IdP and checks that a converge fails in preflight while the running
-registry keeps serving; it starts the IdP again afterwards.
+The last test stops Dex and checks that a converge fails in preflight while the running
+registry keeps serving anonymous pulls and API keys; it starts Dex again afterwards.
 """
 
 import json
@@ -17,14 +18,15 @@ import pytest
 import requests
 
 from tests.support.oci_layout import make_oci_layout
-from tests.support.oidc_browser import SESSION_HEADERS, browser_login, upload_status_with_session
+from tests.support.ldap_directory import PEOPLE
+from tests.support.oidc_browser import SESSION_HEADERS, dex_login, upload_status_with_session
 
 REGISTRY = "127.0.0.1:5060"
 URL = "http://" + REGISTRY
-ISSUER = "http://127.0.0.1:5061"
+ISSUER = "http://127.0.0.1:5061/dex"
 PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SCENARIO = pathlib.Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-IDP_DIR = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "idp"
+DEX_DIR = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dex"
 LAYOUT_TAG = "v1"
 CI_BOT = "ci-bot@example.test"  # claimMapping.username defaults to the email claim
 ADMIN = "release-admin@example.test"
@@ -36,9 +38,14 @@ def ansible_env():
     return dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
 
 
-def idp(command, *args):
+def login(uid, **kwargs):
+    """A fresh browser login of an LDAP person through Dex."""
+    return dex_login(URL, uid, PEOPLE[uid][0], **kwargs)
+
+
+def dex(command, *args):
     subprocess.run(
-        [sys.executable, "-m", "tests.support.oidc_provider", command, "--dir", str(IDP_DIR), *args],
+        [sys.executable, "-m", "tests.support.dex", command, "--dir", str(DEX_DIR), *args],
         cwd=PROJECT,
         env=dict(os.environ, PYTHONPATH=str(PROJECT / ".cache" / "collections")),
         check=True,
@@ -47,13 +54,13 @@ def idp(command, *args):
 
 
 def create_api_keys(tmp_path, users):
-    """zot_api_key with the session of a fresh browser login of each IdP subject.
+    """zot_api_key with the session of a fresh browser login of each LDAP person.
 
-    users: {name: (subject, owner)}; returns {name: (owner, api_key)}.
+    users: {name: (uid, owner)}; returns {name: (owner, api_key)}.
     """
     logins = []
-    for name, (subject, owner) in users.items():
-        browser, _unused = browser_login(URL, subject)
+    for name, (uid, owner) in users.items():
+        browser, _unused = login(uid)
         logins.append(
             {
                 "owner": owner,
@@ -131,7 +138,7 @@ def test_config_names_the_oidc_provider_and_forces_api_keys(host):
     auth = config["http"]["auth"]
     assert auth["apikey"] is True
     assert auth["openid"]["providers"]["oidc"] == {
-        "name": "Test IdP",
+        "name": "Dex",
         "issuer": ISSUER,
         "credentialsFile": "/etc/zot/oidc-credentials.json",
         "scopes": ["openid", "profile", "email", "groups"],
@@ -142,9 +149,10 @@ def test_config_names_the_oidc_provider_and_forces_api_keys(host):
 # --------------------------------------------------------------------- login and access
 
 
-def test_browser_login_goes_through_the_idp():
-    browser, hops = browser_login(URL, "ci-bot", callback_ui="/home")
-    assert hops["authorize"].startswith(ISSUER + "/oauth2/authorize?")
+def test_browser_login_goes_through_dex_ldap_login_page():
+    browser, hops = login("ci-bot", callback_ui="/home")
+    assert hops["authorize"].startswith(ISSUER + "/auth?")
+    assert hops["login_page"].startswith(ISSUER + "/auth/ldap/login?")
     assert hops["callback"].startswith(URL + "/zot/auth/callback/oidc?")
     assert hops["final"].headers["Location"] == "/home"
     assert browser.cookies["user"] == CI_BOT
@@ -166,7 +174,7 @@ def test_user_without_the_group_cannot_push(keys, layouts, repo):
     assert refused(result), result.stderr
 
 
-def test_admin_from_the_idp_can_delete(keys, repo):
+def test_admin_from_ldap_can_delete(keys, repo):
     ref = f"docker://{REGISTRY}/{repo}:1.0.0"
     assert skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % keys["ci"], ref).returncode != 0
     deleted = skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % keys["admin"], ref)
@@ -175,19 +183,19 @@ def test_admin_from_the_idp_can_delete(keys, repo):
 
 
 def test_logout_ends_the_session(repo):
-    browser, _unused = browser_login(URL, "ci-bot")
+    browser, _unused = login("ci-bot")
     cookie = browser.cookies["session"]
     assert upload_status_with_session(URL, repo, cookie) == 202
     assert browser.post(f"{URL}/zot/auth/logout", headers=SESSION_HEADERS).status_code == 200
     assert upload_status_with_session(URL, repo, cookie) == 401
 
 
-# ------------------------------------------------------------- IdP down: nothing changes
+# ------------------------------------------------------------- Dex down: nothing changes
 
 
-def test_converge_with_the_idp_down_fails_in_preflight_and_zot_keeps_serving(host, keys, tmp_path):
+def test_converge_with_dex_down_fails_in_preflight_and_zot_keeps_serving(host, keys):
     config_before = host.file("/etc/zot/config.json").content_string
-    idp("stop")
+    dex("stop")
     try:
         run = subprocess.run(
             [
@@ -210,10 +218,19 @@ def test_converge_with_the_idp_down_fails_in_preflight_and_zot_keeps_serving(hos
         assert "cannot be fetched" in output and "nothing was changed on the host" in output
         assert host.file("/etc/zot/config.json").content_string == config_before
         assert requests.get(URL + "/readyz", timeout=10).status_code == 200
+        assert requests.get(f"{URL}/v2/_catalog", timeout=10).status_code == 200  # anonymous read
         pulled = skopeo(
             "inspect", "--tls-verify=false", "--creds=%s:%s" % keys["ci"], f"docker://{REGISTRY}/team/none:x"
         )
-        # The key still authenticates without the IdP: the answer is "not found", not 401.
+        # The key still authenticates without Dex: the answer is "not found", not 401.
         assert "unauthorized" not in pulled.stderr.lower() and "401" not in pulled.stderr, pulled.stderr
     finally:
-        idp("start", "--port", "5061", "--users", str(SCENARIO / "idp-users.json"))
+        dex(
+            "start",
+            "--port",
+            "5061",
+            "--config",
+            str(DEX_DIR / "config.yaml"),
+            "--env-file",
+            str(DEX_DIR / "zot-client.env"),
+        )

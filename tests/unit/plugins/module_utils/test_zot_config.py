@@ -70,6 +70,25 @@ def test_auth_sections_follow_settings():
     assert config["http"]["externalUrl"] == "https://zot.example.org"
 
 
+@pytest.mark.parametrize(
+    "tls, message",
+    [
+        ({"start_tls": True}, "needs insecure: true"),
+        ({"start_tls": True, "insecure": True}, "cannot verify the server certificate over StartTLS"),
+    ],
+)
+def test_ldap_starttls_that_zot_cannot_do_is_refused(tls, message):
+    with pytest.raises(zot_config.ZotConfigError, match=r"zot_ldap\.start_tls: .*" + message):
+        build(ldap=dict({"address": "x", "port": 389}, **tls))
+
+
+def test_ldap_starttls_with_skip_verify_and_ldaps_with_a_ca_are_rendered():
+    starttls = {"address": "x", "port": 389, "start_tls": True, "insecure": True, "skip_verify": True}
+    assert build(ldap=starttls)["http"]["auth"]["ldap"]["startTLS"] is True
+    ldaps = {"address": "x", "port": 636, "ca_cert": "/etc/zot/ldap-ca.pem"}
+    assert build(ldap=ldaps)["http"]["auth"]["ldap"]["caCert"] == "/etc/zot/ldap-ca.pem"
+
+
 def test_unknown_ldap_setting_is_named():
     with pytest.raises(zot_config.ZotConfigError, match=r"zot_ldap\.bindpw"):
         build(ldap={"address": "x", "bindpw": "oops"})

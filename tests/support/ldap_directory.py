@@ -1,0 +1,207 @@
+"""A real LDAP directory on loopback for tests: Debian's OpenLDAP `slapd`, seeded with ldapadd.
+
+slapd runs with its own config file and database in a temp dir (no system slapd, no debconf),
+listens on ldap://127.0.0.1:PORT (StartTLS offered) and ldaps://127.0.0.1:LDAPS_PORT, with a
+certificate from a self-signed CA (ca.pem in the dir). The directory holds the people, the
+groups the collection's default policy names (artifact-workloads, artifact-admins) and a bind
+account for Dex and zot. The memberof
+overlay gives every person a memberOf attribute with the DNs of their groups.
+
+Tests import start_ldap_directory(); molecule's prepare and destroy use the command line,
+which leaves slapd running between them:
+
+    python -m tests.support.ldap_directory start --port 5062 --dir DIR
+    python -m tests.support.ldap_directory stop --dir DIR
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+from harness.process import Process, free_port, record_pid, stop_recorded
+
+BASE_DN = "dc=example,dc=test"
+PEOPLE_DN = "ou=people," + BASE_DN
+GROUPS_DN = "ou=groups," + BASE_DN
+ADMIN_DN = "cn=admin," + BASE_DN
+ADMIN_PASSWORD = "directory-admin-pw"  # noqa: S105 - a test directory's password
+# The account Dex and zot bind with to search people and groups (read-only).
+BIND_DN = "cn=registry-bind,ou=services," + BASE_DN
+BIND_PASSWORD = "registry-bind-pw"  # noqa: S105 - a test directory's password
+# uid -> (password, groups); passwords are test values.
+PEOPLE = {
+    "ci-bot": ("ci-bot-pw", ["artifact-workloads"]),
+    "ci-runner": ("ci-runner-pw", ["artifact-workloads"]),
+    "release-admin": ("release-admin-pw", ["artifact-admins"]),
+    "visitor": ("visitor-pw", ["guests"]),
+}
+PID_FILE = "slapd.pid.recorded"
+LOG_FILE = "slapd.log"
+SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
+
+
+def person_dn(uid):
+    return f"uid={uid},{PEOPLE_DN}"
+
+
+def group_dn(group):
+    return f"cn={group},{GROUPS_DN}"
+
+
+def email(uid):
+    return f"{uid}@example.test"
+
+
+def seed_ldif():
+    """The directory's entries, in an order ldapadd accepts (groups after their members)."""
+    entries = [
+        f"dn: {BASE_DN}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example",
+        f"dn: {PEOPLE_DN}\nobjectClass: organizationalUnit\nou: people",
+        f"dn: {GROUPS_DN}\nobjectClass: organizationalUnit\nou: groups",
+        f"dn: ou=services,{BASE_DN}\nobjectClass: organizationalUnit\nou: services",
+        f"dn: {BIND_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
+        f"cn: registry-bind\nuserPassword: {BIND_PASSWORD}",
+    ]
+    for uid, (password, _groups) in PEOPLE.items():
+        entries.append(
+            f"dn: {person_dn(uid)}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n"
+            f"mail: {email(uid)}\nuserPassword: {password}"
+        )
+    groups = {}
+    for uid, (_password, member_of) in PEOPLE.items():
+        for group in member_of:
+            groups.setdefault(group, []).append(uid)
+    for group, members in groups.items():
+        lines = "".join(f"\nmember: {person_dn(uid)}" for uid in members)
+        entries.append(f"dn: {group_dn(group)}\nobjectClass: groupOfNames\ncn: {group}{lines}")
+    return "\n\n".join(entries) + "\n"
+
+
+def _openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: S603, S607 - fixed argv
+
+
+def _make_tls(workdir):
+    """A self-signed CA and a server certificate for 127.0.0.1, for StartTLS."""
+    ca_key, ca, key, csr, cert, ext = (
+        os.path.join(workdir, name)
+        for name in ("ca.key", "ca.pem", "tls.key", "tls.csr", "tls.pem", "tls.ext")
+    )
+    new_key = ["-newkey", "rsa:2048", "-nodes"]
+    _openssl(
+        "req",
+        "-x509",
+        *new_key,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=zotops test LDAP CA",
+        "-keyout",
+        ca_key,
+        "-out",
+        ca,
+    )
+    _openssl("req", *new_key, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr)
+    with open(ext, "w", encoding="utf-8") as handle:
+        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    _openssl(
+        "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-days", "2", "-extfile", ext, "-out", cert
+    )
+    return ca, cert, key
+
+
+def slapd_conf(workdir, tls):
+    ca, cert, key = tls
+    includes = "".join(f"include /etc/ldap/schema/{name}.schema\n" for name in SCHEMAS)
+    return f"""{includes}modulepath /usr/lib/ldap
+moduleload back_mdb
+moduleload memberof
+pidfile {workdir}/slapd.pid
+TLSCACertificateFile {ca}
+TLSCertificateFile {cert}
+TLSCertificateKeyFile {key}
+
+database mdb
+maxsize 10485760
+suffix "{BASE_DN}"
+rootdn "{ADMIN_DN}"
+rootpw {ADMIN_PASSWORD}
+directory {workdir}/data
+overlay memberof
+access to attrs=userPassword by anonymous auth by self read by * none
+access to * by users read by * none
+"""
+
+
+class Directory(Process):
+    """A running slapd: .url, .port, .ldaps_port, .ca_file; group changes as the admin."""
+
+    def ldap(self, tool, ldif):
+        """Run ldapadd/ldapmodify as the directory admin with LDIF on stdin."""
+        result = subprocess.run(  # noqa: S603 - fixed argv built here
+            [tool, "-x", "-H", self.url, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD],
+            input=ldif,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode:
+            raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr}")
+
+    def remove_member(self, group, uid):
+        self.ldap(
+            "ldapmodify",
+            f"dn: {group_dn(group)}\nchangetype: modify\ndelete: member\nmember: {person_dn(uid)}\n",
+        )
+
+    def add_member(self, group, uid):
+        self.ldap(
+            "ldapmodify",
+            f"dn: {group_dn(group)}\nchangetype: modify\nadd: member\nmember: {person_dn(uid)}\n",
+        )
+
+
+def start_ldap_directory(workdir, port=None):
+    """Start slapd in workdir (created if missing) and seed it; call .stop() on the result."""
+    workdir = os.path.abspath(str(workdir))
+    port = port or free_port()
+    os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
+    conf = os.path.join(workdir, "slapd.conf")
+    with open(conf, "w", encoding="utf-8") as handle:
+        handle.write(slapd_conf(workdir, _make_tls(workdir)))
+    url, ldaps_port = f"ldap://127.0.0.1:{port}", free_port()
+    # -d keeps slapd in the foreground (a child the harness can reap); 0: no debug output.
+    argv = ["slapd", "-d", "0", "-f", conf, "-h", f"{url}/ ldaps://127.0.0.1:{ldaps_port}/"]
+    directory = Directory(argv, workdir, os.path.join(workdir, LOG_FILE), f"tcp://127.0.0.1:{port}")
+    directory.url, directory.port, directory.ldaps_port = url, port, ldaps_port
+    directory.ca_file = os.path.join(workdir, "ca.pem")
+    directory.start()
+    try:
+        directory.ldap("ldapadd", seed_ldif())
+    except RuntimeError:
+        directory.stop()
+        raise
+    return directory
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="start and seed slapd in the background, print its URL")
+    start.add_argument("--port", type=int, required=True)
+    start.add_argument("--dir", required=True, help="slapd's config, data, pid and log files go here")
+    stop = commands.add_parser("stop", help="stop the slapd started with the same --dir")
+    stop.add_argument("--dir", required=True)
+    args = parser.parse_args(argv)
+    pid_file = os.path.join(args.dir, PID_FILE)
+    if args.command == "stop":
+        stop_recorded(pid_file)
+        return
+    directory = start_ldap_directory(args.dir, args.port)
+    record_pid(directory, pid_file)
+    print(directory.url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,9 @@ from harness.oci_image import pull_image
 FLOOD_SOURCE = "127.0.0.2"
 
 
-class _FromAddress(HTTPAdapter):
+class FromAddress(HTTPAdapter):
+    """Sends from a given local address (another loopback IP than the default 127.0.0.1)."""
+
     def __init__(self, address):
         self.address = address
         super().__init__()
@@ -40,7 +42,7 @@ def pull_latencies(url, repo, tag, seconds):
 
 def _flood(url, repo, user, deadline, statuses, lock):
     session = requests.Session()
-    session.mount("http://", _FromAddress(FLOOD_SOURCE))
+    session.mount("http://", FromAddress(FLOOD_SOURCE))
     session.auth = (user, "wrong-password")
     while time.monotonic() < deadline:
         status = session.get(f"{url}/v2/{repo}/tags/list", timeout=60).status_code

@@ -53,3 +53,16 @@ def test_anonymous_pulls_keep_answering_during_a_wrong_password_flood(start_regi
     assert busy <= FACTOR * idle, (
         f"anonymous pull median {busy * 1000:.1f} ms under flood, {idle * 1000:.1f} ms idle"
     )
+
+
+def test_zot_ratelimit_counts_every_request_per_client_ip(start_registry, tmp_path):
+    """Why the role leaves http.ratelimit off: it counts anonymous requests as well and keys
+    on the client IP only, so a rate low enough to stop a flood throttles normal traffic."""
+    config = {"http": {"ratelimit": {"rate": 2}}, "log": {"level": "error"}}
+    zot = start_registry(tmp_path, config)
+    flooder = requests.Session()
+    flooder.mount("http://", flood.FromAddress(flood.FLOOD_SOURCE))
+    burst = [flooder.get(f"{zot.url}/v2/", timeout=10).status_code for _unused in range(10)]
+    # Anonymous requests are limited too; another client IP has its own budget.
+    assert 429 in burst, burst
+    assert requests.get(f"{zot.url}/v2/", timeout=10).status_code == 200

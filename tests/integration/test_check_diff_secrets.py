@@ -94,16 +94,12 @@ def _playbook(inventory: pathlib.Path, *extra: str) -> subprocess.CompletedProce
 
 
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory):
-    return _write_inventory(tmp_path_factory.mktemp("inventory"))
-
-
-@pytest.fixture(scope="module")
-def runs(inventory):
+def runs(tmp_path_factory):
     reason = _podman_usable()
     if reason:
         pytest.skip(reason)
     image = (ROOT / ".cache" / "test-image").read_text().strip()
+    inventory = _write_inventory(tmp_path_factory.mktemp("inventory"))
     _start_host(image)
     try:
         results = {"fresh check": _playbook(inventory, "--check", "--diff")}
@@ -153,12 +149,13 @@ def test_converge_then_dry_run_changes_nothing(runs):
     assert "changed=0 " in _recap(result), _changed_tasks(result)
 
 
-def test_no_secret_in_any_output(runs, inventory):
+def test_no_secret_in_any_output(runs):
     secrets = {name: str(value) for name, value in load_test_secrets().items()}
     assert secrets, "the test inventory's vault holds no secret to look for"
-    # The machine identities' secrets the role generated (zot_machine_secrets_dir default).
-    generated = sorted((inventory.parent / "zot-machine-secrets").iterdir())
-    assert generated, "the role generated no machine secret next to the inventory"
+    # The machine identities' secrets the role generated (the test inventory's
+    # zot_machine_secrets_dir).
+    generated = sorted((ROOT / ".cache" / "zot-machine-secrets").iterdir())
+    assert generated, "the role generated no machine secret (zot_machine_secrets_dir)"
     secrets.update({f"generated secret of {path.name}": path.read_text().strip() for path in generated})
     leaks = [
         f"{name} in the {run} output ({stream})"

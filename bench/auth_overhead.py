@@ -1,18 +1,26 @@
 #!/usr/bin/env python
-"""What authentication costs per pull on real zot, as a ratio to anonymous pulls.
+"""What authentication costs per pull and per push on real zot, as ratios to anonymous, and
+what a flood of wrong passwords does to anonymous pull latency.
 
-One zot (harness/zot.py: $ZOT_BINARY, see scripts/get-zot.sh), one small image (config +
-1 KiB layer), then for each mode N pulls (GET manifest by tag + GET layer blob) over one
-keep-alive connection, all on 127.0.0.1: anonymous, htpasswd basic auth with a bcrypt cost
-10 hash, with a cost 12 hash, and an API key (zak_...) of the cost-10 user. The modes are
-interleaved in rounds so that load from other processes hits all of them alike.
+One zot (harness/zot.py: $ZOT_BINARY, see scripts/get-zot.sh) with htpasswd, OpenID Connect
+(a real provider on loopback, tests/support/oidc_provider.py) and API keys, the role's
+default failDelay, all on 127.0.0.1. Per mode, over one keep-alive connection: pulls of a
+5-layer image (manifest, config, 5 layers: 7 requests) and pushes of a new 5-layer image
+(HEAD, POST, PUT per blob, then the manifest: 19 requests). Modes: anonymous; htpasswd
+basic auth of a person (bcrypt cost 10) and of a machine identity (generated 256-bit secret,
+cost 4, as the role writes it); API keys (zak_...) of both htpasswd users; an API key of an
+OIDC identity that is not in htpasswd. Modes are interleaved in rounds so that load from
+other processes hits all of them alike. Then the flood: 4 and 32 connections sending wrong
+passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run.
 
-    source scripts/env.sh && python bench/auth_overhead.py [--pulls 40] [--rounds 5]
+    source scripts/env.sh && python bench/auth_overhead.py [--pulls 10] [--pushes 3] [--rounds 3]
 """
 
 import argparse
-import hashlib
+import itertools
 import json
+import secrets
+import string
 import sys
 import tempfile
 import time
@@ -20,114 +28,183 @@ import time
 import benchlib
 import requests
 
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import render_htpasswd
+from harness import flood
 from harness import zot as zot_process
+from harness.oci_image import pull_image, push_image
+from harness.process import free_port
+from harness.role_defaults import zot_role_default
+from tests.support.oidc_browser import SESSION_HEADERS, browser_login
+from tests.support.oidc_provider import start_oidc_provider
 
 REPO = "bench/app"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-USERS = {"cost10": ("bench10", "bench-password-10", 10), "cost12": ("bench12", "bench-password-12", 12)}
-ADMIN = ("admin", "bench-admin-password")
+ADMIN = {"name": "admin", "password": "bench-admin-password"}
+PERSON = {"name": "person", "password": "bench-person-password"}
+# What the role generates for a machine identity: 43 of 62 characters, 256 bits.
+MACHINE = {
+    "name": "ci",
+    "machine": True,
+    "password": "".join(secrets.choice(string.ascii_letters + string.digits) for _unused in range(43)),
+}
+OIDC_USER = {"sub": "ci-bot", "email": "ci-bot@example.test"}
+MODES = [
+    ("anonymous", "anonymous"),
+    ("basic_person_bcrypt_10", "htpasswd basic, person, bcrypt cost 10"),
+    ("basic_machine_bcrypt_4", "htpasswd basic, machine identity (generated secret), bcrypt cost 4"),
+    ("api_key_person_bcrypt_10", "API key of the cost-10 htpasswd user"),
+    ("api_key_machine_bcrypt_4", "API key of the cost-4 machine user"),
+    ("api_key_oidc", "API key of an OIDC identity (not in htpasswd)"),
+]
+FLOOD_CLIENTS = (4, 32)
 
 
-def start(tmp):
-    lines = [f"{ADMIN[0]}:{hash_password(ADMIN[1], 10)}"]
-    lines += [f"{name}:{hash_password(password, cost)}" for name, password, cost in USERS.values()]
+def start(tmp, issuer):
+    port = free_port()
     config = {
         "http": {
-            "auth": {"htpasswd": {"path": "{tmp}/htpasswd"}, "apikey": True, "failDelay": 0},
+            "port": str(port),
+            "externalUrl": f"http://127.0.0.1:{port}",
+            "auth": {
+                "htpasswd": {"path": "{tmp}/htpasswd"},
+                "openid": {
+                    "providers": {
+                        "oidc": {
+                            "name": "IdP",
+                            "issuer": issuer,
+                            "credentialsFile": "{tmp}/oidc.json",
+                            "scopes": ["email"],
+                        }
+                    }
+                },
+                "apikey": True,
+                "sessionKeysFile": "{tmp}/keys.json",
+                "failDelay": zot_role_default("zot_auth_fail_delay"),
+            },
+            # Anonymous may push here so that pushes have an anonymous baseline too.
             "accessControl": {
-                "repositories": {"**": {"anonymousPolicy": ["read"], "defaultPolicy": ["read"]}},
-                "adminPolicy": {"users": [ADMIN[0]], "actions": ["read", "create", "update", "delete"]},
+                "repositories": {
+                    "**": {"anonymousPolicy": ["read", "create"], "defaultPolicy": ["read", "create"]}
+                },
+                "adminPolicy": {"users": [ADMIN["name"]], "actions": ["read", "create", "update", "delete"]},
             },
         },
         "log": {"level": "error"},
     }
-    return zot_process.start(tmp, config, {"htpasswd": "\n".join(lines) + "\n"})
-
-
-def push_image(url):
-    session = requests.Session()
-    session.auth = ADMIN
-    blobs = [json.dumps({"architecture": "amd64", "os": "linux"}).encode(), b"x" * 1024]
-    descriptors = []
-    for data in blobs:
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        started = session.post(f"{url}/v2/{REPO}/blobs/uploads/", timeout=30)
-        started.raise_for_status()
-        location = requests.compat.urljoin(url, started.headers["Location"])
-        session.put(location, params={"digest": digest}, data=data, timeout=30).raise_for_status()
-        descriptors.append({"digest": digest, "size": len(data)})
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": dict(descriptors[0], mediaType="application/vnd.oci.image.config.v1+json"),
-        "layers": [dict(descriptors[1], mediaType="application/vnd.oci.image.layer.v1.tar")],
+    files = {
+        "htpasswd": render_htpasswd([ADMIN, PERSON, MACHINE]),
+        "oidc.json": json.dumps({"clientid": "zot", "clientsecret": "bench"}),
+        "keys.json": json.dumps({"hashKey": secrets.token_hex(32), "encryptKey": secrets.token_hex(16)}),
     }
-    session.put(
-        f"{url}/v2/{REPO}/manifests/v1",
-        data=json.dumps(manifest),
-        headers={"Content-Type": OCI_MANIFEST},
-        timeout=30,
-    ).raise_for_status()
-    return descriptors[1]["digest"]
+    return zot_process.start(tmp, config, files)
 
 
-def create_api_key(url, user):
-    response = requests.post(
-        f"{url}/zot/auth/apikey", auth=user, json={"label": "bench", "scopes": []}, timeout=30
-    )
-    response.raise_for_status()
-    return response.json()["apiKey"]
+def create_api_key(session, url, headers=None):
+    answer = session.post(f"{url}/zot/auth/apikey", json={"label": "bench"}, headers=headers, timeout=30)
+    answer.raise_for_status()
+    return answer.json()["apiKey"]
 
 
-def pull_seconds(url, auth, layer, pulls):
-    """Seconds per pull, each pull timed on its own."""
+def credentials(url):
+    """{mode: (user, secret) or None}."""
+    person, machine = (PERSON["name"], PERSON["password"]), (MACHINE["name"], MACHINE["password"])
+    person_session, machine_session = requests.Session(), requests.Session()
+    person_session.auth, machine_session.auth = person, machine
+    browser, _unused = browser_login(url, OIDC_USER["sub"])
+    return {
+        "anonymous": None,
+        "basic_person_bcrypt_10": person,
+        "basic_machine_bcrypt_4": machine,
+        "api_key_person_bcrypt_10": (PERSON["name"], create_api_key(person_session, url)),
+        "api_key_machine_bcrypt_4": (MACHINE["name"], create_api_key(machine_session, url)),
+        "api_key_oidc": (OIDC_USER["email"], create_api_key(browser, url, SESSION_HEADERS)),
+    }
+
+
+def timed(action, count):
+    samples = []
+    for _unused in range(count):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def measure(url, auth, pulls, pushes, tags):
     session = requests.Session()
     session.auth = auth
     session.get(f"{url}/v2/", timeout=30)  # open the connection outside the timing
-    samples = []
-    for _unused in range(pulls):
-        start = time.perf_counter()
-        manifest = session.get(f"{url}/v2/{REPO}/manifests/v1", headers={"Accept": OCI_MANIFEST}, timeout=30)
-        blob = session.get(f"{url}/v2/{REPO}/blobs/{layer}", timeout=30)
-        samples.append(time.perf_counter() - start)
-        if manifest.status_code != 200 or blob.status_code != 200:
-            raise SystemExit(
-                f"pull failed with {auth and auth[0]}: {manifest.status_code} {blob.status_code}"
-            )
-    return samples
+    pull = timed(lambda: pull_image(session, url, REPO, "v1"), pulls)
+    push = timed(lambda: push_image(session, url, REPO, next(tags)), pushes)
+    return pull, push
+
+
+def flood_effect(url):
+    results = {}
+    for clients in FLOOD_CLIENTS:
+        run = flood.pulls_under_flood(url, REPO, "v1", PERSON["name"], clients=clients, seconds=5)
+        idle, busy = run["idle"], run["flood"]
+        results[f"{clients}_clients"] = {
+            "idle_p50": flood.percentile(idle, 0.5),
+            "idle_p99": flood.percentile(idle, 0.99),
+            "flood_p50": flood.percentile(busy, 0.5),
+            "flood_p99": flood.percentile(busy, 0.99),
+            "p50_ratio": flood.percentile(busy, 0.5) / flood.percentile(idle, 0.5),
+            "pulls_idle": len(idle),
+            "pulls_flood": len(busy),
+            "flood_statuses": run["flood_statuses"],
+        }
+    return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pulls", type=int, default=40, help="pulls per mode and round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pulls", type=int, default=10, help="pulls per mode and round")
+    parser.add_argument("--pushes", type=int, default=3, help="pushes per mode and round")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    tags = (f"push-{n}" for n in itertools.count())
     with tempfile.TemporaryDirectory() as tmp:
-        registry = start(tmp)
+        idp = start_oidc_provider(tmp, [OIDC_USER])
+        registry = None
         try:
-            layer = push_image(registry.url)
-            name, password, _cost = USERS["cost10"]
-            modes = {
-                "anonymous": None,
-                "basic_bcrypt_10": (name, password),
-                "basic_bcrypt_12": USERS["cost12"][:2],
-                "api_key": (name, create_api_key(registry.url, (name, password))),
-            }
-            samples = {mode: [] for mode in modes}
+            registry = start(tmp, idp.issuer)
+            push_image(requests.Session(), registry.url, REPO, "v1")
+            modes = credentials(registry.url)
+            pulls, pushes = {mode: [] for mode in modes}, {mode: [] for mode in modes}
             for _unused in range(args.rounds):
                 for mode, auth in modes.items():
-                    samples[mode] += pull_seconds(registry.url, auth, layer, args.pulls)
+                    pull, push = measure(registry.url, auth, args.pulls, args.pushes, tags)
+                    pulls[mode] += pull
+                    pushes[mode] += push
+            flooded = flood_effect(registry.url)
         finally:
-            registry.stop()
+            if registry:
+                registry.stop()
+            idp.stop()
 
-    results = {mode: benchlib.summary(values) for mode, values in samples.items()}
-    anonymous = results["anonymous"]["median"]
-    for mode, result in results.items():
-        result["ratio_to_anonymous"] = result["median"] / anonymous
+    results = {}
+    for mode, label in MODES:
+        results[mode] = {
+            "label": label,
+            "pull": benchlib.summary(pulls[mode]),
+            "push": benchlib.summary(pushes[mode]),
+        }
+        for kind in ("pull", "push"):
+            result = results[mode][kind]
+            result["ratio_to_anonymous"] = result["median"] / results["anonymous"][kind]["median"]
+        pull, push = results[mode]["pull"], results[mode]["push"]
         print(
-            f"{mode:18} median {result['median'] * 1000:8.2f} ms/pull  x{result['ratio_to_anonymous']:.1f}",
+            f"{mode:26} pull {pull['median'] * 1000:8.1f} ms x{pull['ratio_to_anonymous']:5.1f}"
+            f"   push {push['median'] * 1000:8.1f} ms x{push['ratio_to_anonymous']:5.1f}",
+            file=sys.stderr,
+        )
+    for name, run in flooded.items():
+        print(
+            f"flood {name:12} anonymous pull p50 {run['idle_p50'] * 1000:.1f}"
+            f" -> {run['flood_p50'] * 1000:.1f} ms,"
+            f" p99 {run['idle_p99'] * 1000:.1f} -> {run['flood_p99'] * 1000:.1f} ms,"
+            f" flood answers {run['flood_statuses']}",
             file=sys.stderr,
         )
     path = benchlib.write_result(
@@ -135,9 +212,17 @@ def main():
         {
             "zot": zot_process.binary(),
             "zot_version": zot_process.version_line(zot_process.binary()),
-            "pull": "GET manifest by tag + GET 1 KiB layer blob, keep-alive, 127.0.0.1",
+            "pull": "GET manifest by tag, config and 5 layers of 1 KiB (7 requests), keep-alive, 127.0.0.1",
+            "push": "HEAD + POST + PUT per blob (config, 5 new 1 KiB layers), PUT manifest (19 requests)",
+            "fail_delay": zot_role_default("zot_auth_fail_delay"),
             "pulls_per_mode": args.pulls * args.rounds,
+            "pushes_per_mode": args.pushes * args.rounds,
             "modes": results,
+            "flood": {
+                "what": "N connections from 127.0.0.2 sending wrong passwords for the cost-10 user for 5 s, "
+                "anonymous pulls from 127.0.0.1 meanwhile, against 5 s of idle pulls just before",
+                "runs": flooded,
+            },
         },
     )
     print(path)

@@ -34,12 +34,17 @@ def plot_converge(axis, data):
 
 def plot_auth(axis, data):
     modes = list(data["modes"])
-    ratios = [data["modes"][mode]["ratio_to_anonymous"] for mode in modes]
-    axis.bar(modes, ratios)
-    axis.axhline(1.0, color="grey", linewidth=0.8)
-    axis.set_ylabel("median pull time / anonymous")
-    axis.set_title("authentication overhead per pull, zot")
+    positions = range(len(modes))
+    for offset, kind in ((-0.2, "pull"), (0.2, "push")):
+        ratios = [data["modes"][mode][kind]["ratio_to_anonymous"] for mode in modes]
+        axis.bar([p + offset for p in positions], ratios, width=0.4, label=kind)
+    axis.axhline(2.0, color="grey", linewidth=0.8, linestyle="--")
+    axis.set_xticks(list(positions), modes, rotation=30, ha="right")
+    axis.set_yscale("log")
+    axis.set_ylabel("median time / anonymous (2x dashed)")
+    axis.set_title("authentication overhead per pull and push, zot")
     axis.tick_params(axis="x", labelsize=7)
+    axis.legend(fontsize=7)
 
 
 def plot_policy(axis, data):

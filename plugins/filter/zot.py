@@ -31,4 +31,5 @@ class FilterModule(object):
             "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),
+            "zot_htpasswd_generated": _wrap(htpasswd.generated_secret_users),
         }

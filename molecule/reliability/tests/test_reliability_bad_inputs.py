@@ -17,6 +17,7 @@ USERS = [
     {"name": "admin", "password": "{{ vault_zot_admin_password }}", "groups": ["artifact-admins"]},
     {"name": "prometheus", "password": "{{ vault_zot_prometheus_password }}"},
     {"name": "viewer", "password": "{{ vault_zot_viewer_password }}"},
+    {"name": "ci-bot", "machine": True, "groups": ["artifact-workloads"]},
 ]
 ADMIN_POLICY = {"groups": ["artifact-admins"], "actions": ["read", "create", "update", "delete"]}
 
@@ -116,22 +117,22 @@ CASES = [
     (
         "htpasswd-empty-password",
         {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": ""}]},
-        ["zot_htpasswd_users[4].password", "empty"],
+        ["zot_htpasswd_users[5].password", "empty"],
     ),
     (
         "htpasswd-duplicate-user",
         {"zot_htpasswd_users": USERS + [{"name": "ci", "password": "other-secret"}]},
-        ["zot_htpasswd_users[4].name", "twice"],
+        ["zot_htpasswd_users[5].name", "twice"],
     ),
     (
         "htpasswd-colon-in-name",
         {"zot_htpasswd_users": USERS + [{"name": "a:b", "password": "pw-1234"}]},
-        ["zot_htpasswd_users[4].name"],
+        ["zot_htpasswd_users[5].name"],
     ),
     (
         "htpasswd-password-over-72-bytes",
         {"zot_htpasswd_users": USERS + [{"name": "long", "password": "x" * 73}]},
-        ["zot_htpasswd_users[4].password", "72"],
+        ["zot_htpasswd_users[5].password", "72"],
     ),
     ("bcrypt-cost-too-low", {"zot_htpasswd_bcrypt_cost": 4}, ["zot_htpasswd_bcrypt_cost"]),
     ("bcrypt-cost-above-31", {"zot_htpasswd_bcrypt_cost": 32}, ["zot_htpasswd_bcrypt_cost", "10 to 31"]),
@@ -139,17 +140,17 @@ CASES = [
         # "ci\nadmin" would write a second htpasswd line giving admin ci's password.
         "htpasswd-newline-in-name",
         {"zot_htpasswd_users": USERS + [{"name": "ci\nadmin", "password": "pw-1234"}]},
-        ["zot_htpasswd_users[4].name", "control characters"],
+        ["zot_htpasswd_users[5].name", "control characters"],
     ),
     (
         "htpasswd-password-trailing-newline",
         {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": "pw-1234\n"}]},
-        ["zot_htpasswd_users[4].password", "newline"],
+        ["zot_htpasswd_users[5].password", "newline"],
     ),
     (
         "htpasswd-numeric-password",
         {"zot_htpasswd_users": USERS + [{"name": "newbie", "password": 12345678}]},
-        ["zot_htpasswd_users[4].password", "must be a string"],
+        ["zot_htpasswd_users[5].password", "must be a string"],
     ),
     (
         "htpasswd-groups-a-string",
@@ -157,7 +158,7 @@ CASES = [
             "zot_htpasswd_users": USERS
             + [{"name": "newbie", "password": "pw-1234", "groups": "artifact-workloads"}]
         },
-        ["zot_htpasswd_users[4].groups", "list"],
+        ["zot_htpasswd_users[5].groups", "list"],
     ),
     (
         "policy-names-an-unknown-user",

@@ -24,6 +24,7 @@ def test_check_diff_vvv_run_rotating_every_secret_shows_none(restore_after):
                 {"name": "admin", "password": ROTATED["admin"], "groups": ["artifact-admins"]},
                 {"name": "prometheus", "password": "{{ vault_zot_prometheus_password }}"},
                 {"name": "viewer", "password": "{{ vault_zot_viewer_password }}"},
+                {"name": "ci-bot", "machine": True, "groups": ["artifact-workloads"]},
             ],
             "zot_session_keys": {"hash_key": ROTATED["hash_key"], "encrypt_key": ROTATED["encrypt_key"]},
             "zot_ldap": {

@@ -92,3 +92,67 @@ def test_missing_bcrypt_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(htpasswd, "bcrypt", None)
     with pytest.raises(htpasswd.HtpasswdError, match="bcrypt is required"):
         htpasswd.render_htpasswd(USERS)
+
+
+# Machine identities: generated secrets hashed at bcrypt's minimum cost.
+TOKEN = "Yh3kQ9vLr2XwT7pBnM4cZ8sDf6GjKa1eUo5iRt0yWq9"  # 43 alphanumeric characters, as generated
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # openssl rand -hex 32
+
+
+def test_machine_user_is_hashed_at_the_machine_cost():
+    users = [{"name": "ci", "password": TOKEN, "machine": True}, USERS[1]]
+    entries = htpasswd.parse_htpasswd(htpasswd.render_htpasswd(users))
+    assert entries["ci"].startswith("$2y$04$")
+    assert entries["admin"].startswith("$2y$10$")
+    assert htpasswd.password_matches(TOKEN, entries["ci"])
+
+
+def test_generated_secret_fills_a_machine_user_without_password():
+    users = [{"name": "ci", "machine": True, "groups": ["artifact-workloads"]}]
+    assert htpasswd.generated_secret_users(users) == ["ci"]
+    content = htpasswd.render_htpasswd(users, generated={"ci": TOKEN})
+    assert htpasswd.password_matches(TOKEN, htpasswd.parse_htpasswd(content)["ci"])
+    assert htpasswd.render_htpasswd(users, content, generated={"ci": TOKEN}) == content
+
+
+def test_changed_cost_rehashes_and_then_stays():
+    people = htpasswd.render_htpasswd([{"name": "ci", "password": HEX}])
+    machine = [{"name": "ci", "password": HEX, "machine": True}]
+    moved = htpasswd.render_htpasswd(machine, people)
+    assert htpasswd.parse_htpasswd(moved)["ci"].startswith("$2y$04$")
+    assert htpasswd.render_htpasswd(machine, moved) == moved
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["ci-Secret-7f3a91", "a" * 72, "correct horse battery staple and more words", HEX[:32], "ab" * 36],
+)
+def test_low_cost_for_a_secret_that_is_not_generated_is_refused(password):
+    users = [{"name": "ci", "password": password, "machine": True}]
+    with pytest.raises(htpasswd.HtpasswdError, match=r"users\[0\]\.password: user 'ci' is a machine"):
+        htpasswd.check_users(users)
+    # The same secret at a people's cost is the operator's choice.
+    htpasswd.check_users(users, machine_cost=10)
+
+
+@pytest.mark.parametrize(
+    "secret, enough", [(TOKEN, True), (HEX, True), ("ci-Secret-7f3a91", False), ("x" * 64, False)]
+)
+def test_estimated_bits(secret, enough):
+    assert (htpasswd.estimated_bits(secret) >= htpasswd.MACHINE_MIN_BITS) is enough
+
+
+def test_machine_flag_must_be_a_bool():
+    with pytest.raises(htpasswd.HtpasswdError, match=r"zot_htpasswd_users\[0\]\.machine"):
+        htpasswd.check_users([{"name": "ci", "password": TOKEN, "machine": "yes"}])
+
+
+def test_missing_generated_secret_is_named():
+    with pytest.raises(htpasswd.HtpasswdError, match="no generated secret for user 'ci'"):
+        htpasswd.render_htpasswd([{"name": "ci", "machine": True}])
+
+
+@pytest.mark.parametrize("cost", [3, 32, "four", True])
+def test_machine_cost_outside_4_to_31_refused(cost):
+    with pytest.raises(htpasswd.HtpasswdError, match="zot_htpasswd_machine_bcrypt_cost: .* from 4 to 31"):
+        htpasswd.check_users(USERS, machine_cost=cost)

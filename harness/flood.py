@@ -1,0 +1,75 @@
+"""A bounded flood of wrong passwords against a real zot, and what it does meanwhile to the
+latency of anonymous pulls (for the flood test and bench/auth_overhead.py)."""
+
+import threading
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from harness.oci_image import pull_image
+
+# The flood comes from another loopback address than the pulls, as an attacker's would:
+# zot's http.ratelimit counts per client IP.
+FLOOD_SOURCE = "127.0.0.2"
+
+
+class FromAddress(HTTPAdapter):
+    """Sends from a given local address (another loopback IP than the default 127.0.0.1)."""
+
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def pull_latencies(url, repo, tag, seconds):
+    """Seconds of each anonymous pull made one after the other for `seconds`, over one
+    keep-alive connection."""
+    session = requests.Session()
+    session.get(f"{url}/v2/", timeout=30)  # open the connection outside the timing
+    samples = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        pull_image(session, url, repo, tag)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _flood(url, repo, user, deadline, statuses, lock):
+    session = requests.Session()
+    session.mount("http://", FromAddress(FLOOD_SOURCE))
+    session.auth = (user, "wrong-password")
+    while time.monotonic() < deadline:
+        status = session.get(f"{url}/v2/{repo}/tags/list", timeout=60).status_code
+        with lock:
+            statuses[status] = statuses.get(status, 0) + 1
+
+
+def pulls_under_flood(url, repo, tag, user, clients=4, seconds=4.0):
+    """Anonymous pull latencies idle and while `clients` connections send wrong passwords for
+    `user` for `seconds`: {"idle": [...], "flood": [...], "flood_statuses": {status: count}}."""
+    idle = pull_latencies(url, repo, tag, seconds)
+    statuses, lock = {}, threading.Lock()
+    deadline = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=_flood, args=(url, repo, user, deadline, statuses, lock))
+        for _unused in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(min(0.5, seconds / 4))  # let the flood build up before measuring
+    flood = pull_latencies(url, repo, tag, deadline - time.monotonic())
+    for thread in threads:
+        thread.join()
+    return {"idle": idle, "flood": flood, "flood_statuses": statuses}
+
+
+def percentile(samples, fraction):
+    """The nearest-rank percentile of `samples` (fraction 0.5: the median)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]

@@ -40,6 +40,7 @@ HEALTH_PATHS = ("/livez", "/readyz")
 # A refused login may come back this much sooner than failDelay and still count as delayed:
 # zot sleeps before answering, so only clock granularity can make it look shorter.
 FAIL_DELAY_TOLERANCE = 0.25
+FAIL_DELAY_BASELINES = 3
 # Statuses with which zot's authorization refuses a request; any other answer means the
 # request got past authorization (a 404 for a repository or digest that does not exist).
 REFUSED = (401, 403)
@@ -662,11 +663,15 @@ def check_fail_delay(run):
     username = (account or {}).get("username") or "zotops-check"
     wrong = {"username": username, "password": "wrong-" + os.urandom(8).hex()}
     # The same request with the right password (anonymous when there is none), timed just
-    # before: on a busy host any answer is slow, only the difference is zot's delay.
+    # before: on a busy host any answer is slow, only the difference is zot's delay. The
+    # fastest of a few is the baseline, so one slow good login cannot hide the delay.
     baseline_client = run.client(account)
-    started = time.monotonic()
-    attempt(lambda: baseline_client.ping(expected=(200, 401)), 200)
-    baseline = time.monotonic() - started
+    timings = []
+    for _unused in range(FAIL_DELAY_BASELINES):
+        started = time.monotonic()
+        attempt(lambda: baseline_client.ping(expected=(200, 401)), 200)
+        timings.append(time.monotonic() - started)
+    baseline = min(timings)
     client = run.client(wrong)
     started = time.monotonic()
     status, _value = attempt(lambda: client.ping(expected=200), 200)
@@ -678,7 +683,7 @@ def check_fail_delay(run):
             "/v2/",
             passed,
             "HTTP 401 at least %ss later than a good login (bad password for %s)" % (delay, username),
-            "HTTP %s after %.2fs, a good login after %.2fs" % (status, elapsed, baseline),
+            "HTTP %s after %.2fs, the fastest good login after %.2fs" % (status, elapsed, baseline),
         )
     )
 

@@ -4,13 +4,20 @@ Every expected outcome comes from the policy engine (``access_policy.LoadedPolic
 same ``access_control`` value the role renders into zot's config, never from constants here.
 A probe that behaves differently from the policy is a failed check, whatever the cause.
 
-The checklist writes only under throwaway tags ``zotops-check-<random>-*`` in one repository
-and deletes what it created (as the admin) at the end; existing tags are never touched.
+A check is one function registered with ``@check``: its name, whether it writes to the
+registry, and which options or fixtures it needs. The module's ``checks`` choices and the
+run order are this registry. Adding a check is one function (and its test).
+
+The checklist writes only throwaway tags ``zotops-check-<random>-*`` and deletes what it
+created (as the admin) at the end; existing tags are never touched. The access probes
+(``<identity>_access``) write nothing that lasts: a create probe opens an upload session
+and cancels it, update and delete probes are answered before anything is changed.
 """
 
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import LoadedPolicy
 from ansible_collections.zotops.registry.plugins.module_utils.oci_client import (
@@ -22,48 +29,38 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
     RegistryHTTPError,
     client_from_params,
 )
+from ansible_collections.zotops.registry.plugins.module_utils.registry_probe_plan import (
+    ANONYMOUS,
+    DEFAULT_LIMIT,
+    identity_of,
+    plan,
+)
 
-CHECK_NAMES = (
-    "health",
-    "tls",
-    "mtls",
-    "anonymous_push",
-    "pusher_push",
-    "anonymous_catalog",
-    "anonymous_pull",
-    "pusher_overwrite",
-    "pusher_digest_overwrite",
-    "pusher_delete",
-    "admin_delete",
-    "pull_through",
-    "metrics_anonymous",
-    "metrics_scraper",
-    "fail_delay",
-)
-# Checks that change nothing on the registry: the only ones run in check mode. pull_through
-# is not among them because a pull through zot fills its cache.
-READ_ONLY_CHECKS = (
-    "health",
-    "tls",
-    "mtls",
-    "anonymous_catalog",
-    "metrics_anonymous",
-    "metrics_scraper",
-    "fail_delay",
-)
-# Checks that need the seeded throwaway tag.
-_SEEDED_CHECKS = (
-    "anonymous_pull",
-    "pusher_overwrite",
-    "pusher_digest_overwrite",
-    "pusher_delete",
-    "admin_delete",
-)
 HEALTH_PATHS = ("/livez", "/readyz")
 # A refused login may come back this much sooner than failDelay and still count as delayed:
 # zot sleeps before answering, so only clock granularity can make it look shorter.
 FAIL_DELAY_TOLERANCE = 0.25
-ANONYMOUS = {"anonymous": True}
+FAIL_DELAY_BASELINES = 3
+# Statuses with which zot's authorization refuses a request; any other answer means the
+# request got past authorization (a 404 for a repository or digest that does not exist).
+REFUSED = (401, 403)
+# Access probes run side by side: zot holds every refusal for failDelay seconds.
+PROBE_WORKERS = 16
+
+# name -> {"name", "run", "writes", "needs", "summary"}, in run order.
+CHECKS = {}
+
+
+def check(name, writes=False, needs=(), summary=""):
+    """Register a check. ``writes``: it changes the registry, so check mode skips it.
+    ``needs``: account options (pusher, admin, bystander) it cannot run without, and
+    "seed" when it uses the throwaway tag the admin pushes first."""
+
+    def register(function):
+        CHECKS[name] = {"name": name, "run": function, "writes": writes, "needs": needs, "summary": summary}
+        return function
+
+    return register
 
 
 def check_result(name, target, passed, expected, observed):
@@ -83,11 +80,6 @@ def skipped(name, target, reason):
     return check_result(name, target, None, "not run", reason)
 
 
-def identity_of(account):
-    """The policy engine's view of an account option ({username, password, groups})."""
-    return {"user": account["username"], "groups": list(account.get("groups") or [])}
-
-
 def metrics_decision(access_control, who):
     """zot's metrics authorization, as the policy engine decides it (LoadedPolicy.decide_metrics)."""
     return LoadedPolicy(access_control).decide_metrics(who)
@@ -98,16 +90,18 @@ def describe_decision(decision):
     return "%s: %s" % (verdict, decision["reason"])
 
 
-def judge(name, target, decision, status, detail=""):
+def judge(name, target, decision, status, detail="", went_through=None):
     """Compare one probe's HTTP outcome with the policy's decision.
 
     ``status`` is the HTTP status that ended the probe (a 2xx when it went through), or None
     when no HTTP answer arrived. A refusal must carry zot's status (401 or 403).
+    ``went_through`` overrides "2xx means allowed" for probes judged by authorization only.
     """
     expected = describe_decision(decision)
     if status is None:
         return check_result(name, target, False, expected, "no HTTP answer: %s" % detail)
-    went_through = 200 <= status < 300
+    if went_through is None:
+        went_through = 200 <= status < 300
     observed = "%s with HTTP %s" % ("allowed" if went_through else "refused", status)
     if detail:
         observed += "; " + detail
@@ -135,8 +129,22 @@ def attempt(action, success_status):
         return exc.status, error_summary(exc)
 
 
+def format_table(checks):
+    """The checklist as text lines: status, check, target, expected (and why), observed."""
+    header = ("STATUS", "CHECK", "TARGET", "EXPECTED (WHY)", "OBSERVED")
+    rows = [header] + [
+        (c["status"].upper(), c["name"], c["target"] or "-", c["expected"], c["observed"]) for c in checks
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return [
+        "  ".join(row[column].ljust(widths[column]) for column in range(3)) + "  " + " | ".join(row[3:])
+        for row in rows
+    ]
+
+
 class RegistryChecklist:
-    """One run of the checklist. ``options`` has the zot_registry_check module's options."""
+    """One run of the checklist: options, clients, the seeded tag and the clean-up.
+    ``options`` has the zot_registry_check module's options."""
 
     def __init__(self, options, check_mode=False):
         self.options = options
@@ -146,15 +154,24 @@ class RegistryChecklist:
         self.policy = LoadedPolicy(self.access_control)
         self.repository = options["repository"]
         self.tag_prefix = "zotops-check-" + os.urandom(4).hex()
-        self.pusher = options.get("pusher")
-        self.admin = options.get("admin")
+        self.accounts = {name: options.get(name) for name in ("pusher", "admin", "bystander")}
         self.results = []
         # (repository, digest) of every manifest this run created; deleted at the end.
         self.created = []
         self.leftovers = []
-        self.seed = None
+        self.seeds = {}
         # Digest of the image pushed by pusher_push (admin_delete deletes it).
         self.pusher_image = None
+        self.plan = None
+        self.access = None
+
+    @property
+    def pusher(self):
+        return self.accounts["pusher"]
+
+    @property
+    def admin(self):
+        return self.accounts["admin"]
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -176,78 +193,63 @@ class RegistryChecklist:
     # -- orchestration ---------------------------------------------------------------------
 
     def selected(self, name):
-        wanted = self.options.get("checks") or CHECK_NAMES
+        wanted = self.options.get("checks") or list(CHECKS)
         return name in wanted
 
     def run(self):
-        """Run the selected checks in order; returns the list of check results."""
-        steps = [
-            (("health",), self.check_health),
-            (("tls",), self.check_tls),
-            (("mtls",), self.check_mtls),
-            (("anonymous_push",), self.check_anonymous_push),
-            (("pusher_push",), self.check_pusher_push),
-            (("anonymous_catalog",), self.check_anonymous_catalog),
-            (("anonymous_pull",), self.check_anonymous_pull),
-            (("pusher_overwrite", "pusher_digest_overwrite"), self.check_overwrites),
-            (("pusher_delete",), self.check_pusher_delete),
-            (("admin_delete",), self.check_admin_delete),
-            (("pull_through",), self.check_pull_through),
-            (("metrics_anonymous",), self.check_metrics_anonymous),
-            (("metrics_scraper",), self.check_metrics_scraper),
-            (("fail_delay",), self.check_fail_delay),
-        ]
-        if not self.check_mode and any(self.selected(name) for name in _SEEDED_CHECKS):
-            self.seed_tag()
+        """Run the selected checks in registry order; returns the list of check results."""
+        if not self.check_mode and any(
+            "seed" in entry["needs"] for name, entry in CHECKS.items() if self.selected(name)
+        ):
+            self.seed()  # before anonymous_catalog, which then must list the repository
         try:
-            for names, step in steps:
-                names = [name for name in names if self.selected(name)]
-                if not names:
+            for name, entry in CHECKS.items():
+                if not self.selected(name):
                     continue
-                if self.check_mode and names[0] not in READ_ONLY_CHECKS:
-                    self.results.extend(
-                        skipped(name, self.repository, "check mode: writes skipped") for name in names
+                if self.check_mode and entry["writes"]:
+                    self.results.append(skipped(name, self.repository, "check mode: writes skipped"))
+                    continue
+                missing = [need for need in entry["needs"] if need != "seed" and not self.accounts[need]]
+                if missing:
+                    self.results.append(
+                        check_result(
+                            name,
+                            self.repository,
+                            False,
+                            "a %s account" % missing[0],
+                            "option %s is not set" % missing[0],
+                        )
                     )
                     continue
-                step()
+                entry["run"](self)
         finally:
             self.clean_up()
         return self.results
 
-    def need(self, name, account_name):
-        """The account option a check needs, or None after recording the check as failed."""
-        account = getattr(self, account_name)
-        if not account:
-            self.results.append(
-                check_result(
-                    name,
-                    self.repository,
-                    False,
-                    "a %s account" % account_name,
-                    "option %s is not set" % account_name,
-                )
-            )
-        return account
+    def seed(self, repository=None):
+        """As the admin, push a throwaway image to ``repository`` once; returns
+        {"tag", "digest"} or {"error"}."""
+        repository = repository or self.repository
+        if repository not in self.seeds:
+            self.seeds[repository] = self._push_seed(repository)
+        return self.seeds[repository]
 
-    def seed_tag(self):
-        """As the admin, push the throwaway image the pull/overwrite/delete checks use."""
+    def _push_seed(self, repository):
         if not self.admin:
-            self.seed = {"error": "option admin is not set"}
-            return
+            return {"error": "option admin is not set"}
         tag = self.tag_prefix + "-seed"
-        status, value = attempt(lambda: self.client(self.admin).push_image(self.repository, tag), 201)
-        if status == 201:
-            self.created.append((self.repository, value["digest"]))
-            self.seed = {"tag": tag, "digest": value["digest"]}
-        else:
-            self.seed = {"error": "admin could not push %s:%s: %s" % (self.repository, tag, value)}
+        status, value = attempt(lambda: self.client(self.admin).push_image(repository, tag), 201)
+        if status != 201:
+            return {"error": "admin could not push %s:%s: %s" % (repository, tag, value)}
+        self.created.append((repository, value["digest"]))
+        return {"tag": tag, "digest": value["digest"]}
 
     def seeded(self, name):
-        """The seed, or None after recording ``name`` as failed because seeding failed."""
-        if self.seed and "tag" in self.seed:
-            return self.seed
-        reason = (self.seed or {}).get("error", "no seeded tag")
-        self.results.append(check_result(name, self.repository, False, "a seeded tag", reason))
+        """The seed of the check repository, or None after recording ``name`` as failed."""
+        seed = self.seed()
+        if "tag" in seed:
+            return seed
+        self.results.append(check_result(name, self.repository, False, "a seeded tag", seed["error"]))
         return None
 
     def clean_up(self):
@@ -266,280 +268,443 @@ class RegistryChecklist:
                 self.leftovers.append({"image": "%s@%s" % (repository, digest), "error": exc.message})
         self.created = []
 
-    # -- checks ----------------------------------------------------------------------------
-
-    def check_health(self):
-        anonymous = self.client()
-        for path in HEALTH_PATHS:
-            status, value = attempt(lambda p=path: anonymous.http.request("GET", p), 200)
-            observed = "HTTP %s" % status if status else "no HTTP answer: %s" % value
-            self.results.append(check_result("health", path, status == 200, "HTTP 200", observed))
-
-    def check_tls(self):
-        url = self.options["url"]
-        if not url.startswith("https://"):
-            self.results.append(skipped("tls", url, "url is plain http"))
-            return
-        if not self.options.get("validate_certs", True):
-            self.results.append(
-                skipped("tls", url, "validate_certs is false: the certificate is not verified")
-            )
-            return
-        status, value = attempt(lambda: self.client().http.request("GET", "/livez"), 200)
-        observed = "verified handshake, HTTP %s" % status if status else "TLS failed: %s" % value
-        self.results.append(
-            check_result("tls", url, status == 200, "certificate verifies against the CA", observed)
-        )
-
-    def check_mtls(self):
-        url = self.options["url"]
-        if not self.options.get("client_cert"):
-            self.results.append(skipped("mtls", url, "no client_cert given"))
-            return
-        status, value = attempt(lambda: self.client(with_client_cert=True).ping(expected=200), 200)
-        observed = "HTTP %s" % status if status else "TLS failed: %s" % value
-        self.results.append(
-            check_result(
-                "mtls",
-                url,
-                status == 200,
-                "client certificate accepted as an identity (HTTP 200 on /v2/)",
-                observed,
-            )
-        )
-
-    def check_anonymous_push(self):
-        anonymous = self.client()
-        path = "/v2/%s/blobs/uploads/" % self.repository
-        status, value = attempt(lambda: anonymous.http.request("POST", path, data=b"", expected=202), 202)
-        if status == 202:  # the upload session is not wanted: cancel it
-            location = value.headers.get("location")
-            if location:
-                attempt(lambda: anonymous.http.request("DELETE", location, expected=None), 204)
-        self.results.append(
-            judge(
-                "anonymous_push",
-                self.repository,
-                self.decide(ANONYMOUS, "create"),
-                status,
-                "" if status and status < 300 else value,
-            )
-        )
-
-    def check_pusher_push(self):
-        pusher = self.need("pusher_push", "pusher")
-        if not pusher:
-            return
-        tag = self.tag_prefix + "-new"
-        status, value = attempt(lambda: self.client(pusher).push_image(self.repository, tag), 201)
-        detail = "pushed %s:%s" % (self.repository, tag) if status == 201 else value
-        if status == 201:
-            self.created.append((self.repository, value["digest"]))
-            self.pusher_image = value["digest"]
-        who = identity_of(pusher)
-        self.results.append(judge("pusher_push", self.repository, self.decide(who, "create"), status, detail))
-
-    def check_anonymous_catalog(self):
-        decision = self.decide(ANONYMOUS, "read")
-        status, value = attempt(lambda: self.client().catalog(), 200)
-        expected = "%s %s in /v2/_catalog" % (
-            self.repository,
-            "listed" if decision["allowed"] else "not listed",
-        )
-        if status is None:
-            self.results.append(check_result("anonymous_catalog", "/v2/_catalog", False, expected, value))
-            return
-        listed = status == 200 and self.repository in value
-        observed = "HTTP %s, %s %s" % (
-            status,
-            self.repository,
-            "listed" if listed else "not listed",
-        )
-        if decision["allowed"]:
-            # The repository exists only once something was pushed to it.
-            must_list = bool(self.seed and "tag" in self.seed)
-            passed = status == 200 and (listed or not must_list)
-            if not must_list:
-                observed += " (nothing seeded, listing not required)"
-        else:
-            passed = not listed
-        self.results.append(check_result("anonymous_catalog", "/v2/_catalog", passed, expected, observed))
-
-    def check_anonymous_pull(self):
-        seed = self.seeded("anonymous_pull")
-        if not seed:
-            return
-        target = "%s:%s" % (self.repository, seed["tag"])
-        status, value = attempt(lambda: self.client().pull(self.repository, seed["tag"]), 200)
-        detail = "pulled %s blobs" % value["blobs"] if status == 200 else value
-        self.results.append(judge("anonymous_pull", target, self.decide(ANONYMOUS, "read"), status, detail))
-
     def tag_digest(self, tag):
         """The digest a tag points to, read by the admin (None if unreadable)."""
         status, value = attempt(lambda: self.client(self.admin).get_manifest(self.repository, tag), 200)
         return value.headers.get("docker-content-digest") if status == 200 else None
 
-    def check_overwrites(self):
-        """pusher_overwrite: PUT another manifest to the seeded tag. pusher_digest_overwrite:
-        PUT it by digest with ?tag=<seeded tag>&tag=<new tag>. Both need ``update``."""
-        names = [n for n in ("pusher_overwrite", "pusher_digest_overwrite") if self.selected(n)]
-        pusher = self.need(names[0], "pusher")
-        seed = pusher and self.seeded(names[0])
-        if not seed:
-            return
-        who = identity_of(pusher)
-        decision = self.decide(who, "update")
-        client = self.client(pusher)
-        config, layer, manifest = synthetic_image(os.urandom(16).hex())
-        target = "%s:%s" % (self.repository, seed["tag"])
+    def probe_plan(self):
+        """The policy-derived access probes (registry_probe_plan), planned once per run."""
+        if self.plan is None:
+            identities = {"anonymous": ANONYMOUS}
+            for name in ("bystander", "pusher", "admin"):
+                if self.accounts[name]:
+                    identities[name] = identity_of(self.accounts[name])
+            self.plan = plan(self.access_control, identities, self.options.get("max_probes") or DEFAULT_LIMIT)
+        return self.plan
 
-        def upload_then(put):
-            client.upload_blob(self.repository, config)
-            client.upload_blob(self.repository, layer)
-            return put()
-
-        probes = {
-            "pusher_overwrite": lambda: client.put_manifest(self.repository, seed["tag"], manifest),
-            "pusher_digest_overwrite": lambda: client.push_manifest_by_digest(
-                self.repository, manifest, [seed["tag"], self.tag_prefix + "-extra"]
-            ),
-        }
-        for name in names:
-            before = self.tag_digest(seed["tag"])
-            status, value = attempt(lambda n=name: upload_then(probes[n]), 201)
-            if status == 201:
-                self.created.append((self.repository, digest_of(manifest)))
-            after = self.tag_digest(seed["tag"])
-            moved = before != after
-            detail = "tag %s" % ("moved to %s" % after if moved else "unchanged")
-            if status != 201:
-                detail = "%s; %s" % (value, detail)
-            result = judge(name, target, decision, status, detail)
-            if not decision["allowed"] and moved:
-                result = check_result(name, target, False, result["expected"], result["observed"])
-            self.results.append(result)
-
-    def check_pusher_delete(self):
-        pusher = self.need("pusher_delete", "pusher")
-        seed = pusher and self.seeded("pusher_delete")
-        if not seed:
-            return
-        digest = self.tag_digest(seed["tag"]) or seed["digest"]
-        who = identity_of(pusher)
-        status, value = attempt(lambda: self.client(pusher).delete_manifest(self.repository, digest), 202)
-        self.results.append(
-            judge(
-                "pusher_delete",
-                "%s@%s" % (self.repository, digest),
-                self.decide(who, "delete"),
-                status,
-                "" if status == 202 else value,
-            )
-        )
-
-    def check_admin_delete(self):
-        admin = self.need("admin_delete", "admin")
-        seed = admin and self.seeded("admin_delete")
-        if not seed:
-            return
-        digest = self.pusher_image or self.tag_digest(seed["tag"])
-        if not digest:
-            self.results.append(
-                check_result(
-                    "admin_delete",
-                    self.repository,
-                    False,
-                    "an image to delete",
-                    "the seeded tag is gone (deleted by an earlier check)",
+    def access_outcomes(self):
+        """[(probe, (status, detail))] of every planned access probe, sent once per run."""
+        if self.access is None:
+            probes = self.probe_plan()["probes"]
+            for probe in probes:
+                if probe["action"] == "update":
+                    self.seed(probe["repository"])  # one push per repository, before the threads
+            with ThreadPoolExecutor(max_workers=PROBE_WORKERS) as pool:
+                self.access = list(
+                    zip(probes, pool.map(lambda probe: _access_probe(self, probe), probes), strict=True)
                 )
-            )
-            return
-        who = identity_of(admin)
-        status, value = attempt(lambda: self.client(admin).delete_manifest(self.repository, digest), 202)
-        if status == 202:
-            self.created = [item for item in self.created if item[1] != digest]
-        self.results.append(
-            judge(
-                "admin_delete",
-                "%s@%s" % (self.repository, digest),
-                self.decide(who, "delete"),
-                status,
-                "" if status == 202 else value,
-            )
+        return self.access
+
+
+# -- checks, in run order --------------------------------------------------------------------
+
+
+@check("health", summary="C(/livez) and C(/readyz) answer 200")
+def check_health(run):
+    anonymous = run.client()
+    for path in HEALTH_PATHS:
+        status, value = attempt(lambda p=path: anonymous.http.request("GET", p), 200)
+        observed = "HTTP %s" % status if status else "no HTTP answer: %s" % value
+        run.results.append(check_result("health", path, status == 200, "HTTP 200", observed))
+
+
+@check("tls", summary="the certificate verifies (https only)")
+def check_tls(run):
+    url = run.options["url"]
+    if not url.startswith("https://"):
+        run.results.append(skipped("tls", url, "url is plain http"))
+        return
+    if not run.options.get("validate_certs", True):
+        run.results.append(skipped("tls", url, "validate_certs is false: the certificate is not verified"))
+        return
+    status, value = attempt(lambda: run.client().http.request("GET", "/livez"), 200)
+    observed = "verified handshake, HTTP %s" % status if status else "TLS failed: %s" % value
+    expected = "certificate verifies against the CA"
+    run.results.append(check_result("tls", url, status == 200, expected, observed))
+
+
+@check("mtls", summary="the client certificate is accepted as an identity (only with O(client_cert))")
+def check_mtls(run):
+    url = run.options["url"]
+    if not run.options.get("client_cert"):
+        run.results.append(skipped("mtls", url, "no client_cert given"))
+        return
+    status, value = attempt(lambda: run.client(with_client_cert=True).ping(expected=200), 200)
+    observed = "HTTP %s" % status if status else "TLS failed: %s" % value
+    run.results.append(
+        check_result(
+            "mtls",
+            url,
+            status == 200,
+            "client certificate accepted as an identity (HTTP 200 on /v2/)",
+            observed,
         )
+    )
 
-    def check_pull_through(self):
-        images = self.options.get("pull_through") or []
-        if not images:
-            self.results.append(skipped("pull_through", "", "no pull_through images given"))
-            return
-        anonymous = self.client()
-        for image in images:
-            repository, tag = image["repository"], image.get("tag") or "latest"
-            status, value = attempt(lambda r=repository, t=tag: anonymous.pull(r, t), 200)
-            detail = "pulled %s (%s blobs)" % (value["digest"], value["blobs"]) if status == 200 else value
-            self.results.append(
-                judge(
-                    "pull_through",
-                    "%s:%s" % (repository, tag),
-                    self.decide(ANONYMOUS, "read", repository),
-                    status,
-                    detail,
-                )
-            )
 
-    def _metrics_probe(self, name, account):
-        metrics = self.options.get("metrics") or {}
-        path = metrics.get("path") or "/metrics"
-        who = identity_of(account) if account else ANONYMOUS
-        status, value = attempt(lambda: self.client(account).http.request("GET", path), 200)
-        decision = metrics_decision(self.access_control, who)
-        result = judge(name, path, decision, status, "" if status == 200 else value)
-        if status == 200 and b"# TYPE" not in value.body:
-            # A 200 that is not Prometheus text is not metrics (a UI page, a proxy's answer).
-            result = check_result(name, path, False, result["expected"], "HTTP 200 but not Prometheus text")
-        self.results.append(result)
+@check("anonymous_push", writes=True, summary="an anonymous blob upload to O(repository)")
+def check_anonymous_push(run):
+    anonymous = run.client()
+    path = "/v2/%s/blobs/uploads/" % run.repository
+    status, value = attempt(lambda: anonymous.http.request("POST", path, data=b"", expected=202), 202)
+    if status == 202:  # the upload session is not wanted: cancel it
+        location = value.headers.get("location")
+        if location:
+            attempt(lambda: anonymous.http.request("DELETE", location, expected=None), 204)
+    run.results.append(
+        judge(
+            "anonymous_push",
+            run.repository,
+            run.decide(ANONYMOUS, "create"),
+            status,
+            "" if status and status < 300 else value,
+        )
+    )
 
-    def check_metrics_anonymous(self):
-        if self.options.get("metrics") is None:
-            self.results.append(skipped("metrics_anonymous", "", "metrics option not set"))
-            return
-        self._metrics_probe("metrics_anonymous", None)
 
-    def check_metrics_scraper(self):
-        metrics = self.options.get("metrics") or {}
-        if not metrics.get("username"):
-            self.results.append(skipped("metrics_scraper", "", "no metrics.username given"))
-            return
-        self._metrics_probe("metrics_scraper", metrics)
+@check(
+    "pusher_push",
+    writes=True,
+    needs=("pusher",),
+    summary="the pusher pushes a new tag, blobs and manifest",
+)
+def check_pusher_push(run):
+    tag = run.tag_prefix + "-new"
+    status, value = attempt(lambda: run.client(run.pusher).push_image(run.repository, tag), 201)
+    detail = "pushed %s:%s" % (run.repository, tag) if status == 201 else value
+    if status == 201:
+        run.created.append((run.repository, value["digest"]))
+        run.pusher_image = value["digest"]
+    decision = run.decide(identity_of(run.pusher), "create")
+    run.results.append(judge("pusher_push", run.repository, decision, status, detail))
 
-    def check_fail_delay(self):
-        delay = self.options.get("fail_delay")
-        if not delay:
-            self.results.append(skipped("fail_delay", "/v2/", "fail_delay not set"))
-            return
-        username = (self.pusher or self.admin or {}).get("username") or "zotops-check"
-        wrong = {"username": username, "password": "wrong-" + os.urandom(8).hex()}
-        client = self.client(wrong)
-        started = time.monotonic()
-        status, value = attempt(lambda: client.ping(expected=200), 200)
-        elapsed = time.monotonic() - started
-        passed = status == 401 and elapsed >= delay - FAIL_DELAY_TOLERANCE
-        observed = "HTTP %s after %.2fs" % (status, elapsed)
-        self.results.append(
+
+@check(
+    "anonymous_catalog",
+    summary="O(repository) is listed in C(/v2/_catalog) only if anonymous may read it",
+)
+def check_anonymous_catalog(run):
+    decision = run.decide(ANONYMOUS, "read")
+    status, value = attempt(lambda: run.client().catalog(), 200)
+    expected = "%s %s in /v2/_catalog" % (run.repository, "listed" if decision["allowed"] else "not listed")
+    if status is None:
+        run.results.append(check_result("anonymous_catalog", "/v2/_catalog", False, expected, value))
+        return
+    listed = status == 200 and run.repository in value
+    observed = "HTTP %s, %s %s" % (status, run.repository, "listed" if listed else "not listed")
+    if decision["allowed"]:
+        # The repository exists only once something was pushed to it.
+        must_list = "tag" in run.seeds.get(run.repository, {})
+        passed = status == 200 and (listed or not must_list)
+        if not must_list:
+            observed += " (nothing seeded, listing not required)"
+    else:
+        passed = not listed
+    run.results.append(check_result("anonymous_catalog", "/v2/_catalog", passed, expected, observed))
+
+
+@check("anonymous_pull", writes=True, needs=("seed",), summary="anonymous pull of the tag the admin seeded")
+def check_anonymous_pull(run):
+    seed = run.seeded("anonymous_pull")
+    if not seed:
+        return
+    target = "%s:%s" % (run.repository, seed["tag"])
+    status, value = attempt(lambda: run.client().pull(run.repository, seed["tag"]), 200)
+    detail = "pulled %s blobs" % value["blobs"] if status == 200 else value
+    run.results.append(judge("anonymous_pull", target, run.decide(ANONYMOUS, "read"), status, detail))
+
+
+def _overwrite(run, name, put):
+    """Upload a new image's blobs as the pusher, then ``put(client, seed, manifest)`` it over
+    the seeded tag. Needs ``update``; a refused overwrite that still moved the tag fails."""
+    seed = run.seeded(name)
+    if not seed:
+        return
+    decision = run.decide(identity_of(run.pusher), "update")
+    client = run.client(run.pusher)
+    config, layer, manifest = synthetic_image(os.urandom(16).hex())
+    target = "%s:%s" % (run.repository, seed["tag"])
+
+    def upload_then_put():
+        client.upload_blob(run.repository, config)
+        client.upload_blob(run.repository, layer)
+        return put(client, seed, manifest)
+
+    before = run.tag_digest(seed["tag"])
+    status, value = attempt(upload_then_put, 201)
+    if status == 201:
+        run.created.append((run.repository, digest_of(manifest)))
+    after = run.tag_digest(seed["tag"])
+    moved = before != after
+    detail = "tag %s" % ("moved to %s" % after if moved else "unchanged")
+    if status != 201:
+        detail = "%s; %s" % (value, detail)
+    result = judge(name, target, decision, status, detail)
+    if not decision["allowed"] and moved:
+        result = check_result(name, target, False, result["expected"], result["observed"])
+    run.results.append(result)
+
+
+@check(
+    "pusher_overwrite",
+    writes=True,
+    needs=("pusher", "seed"),
+    summary="the pusher PUTs another manifest to the seeded tag",
+)
+def check_pusher_overwrite(run):
+    _overwrite(
+        run,
+        "pusher_overwrite",
+        lambda client, seed, manifest: client.put_manifest(run.repository, seed["tag"], manifest),
+    )
+
+
+@check(
+    "pusher_digest_overwrite",
+    writes=True,
+    needs=("pusher", "seed"),
+    summary="the pusher PUTs a manifest by digest with C(?tag=<seeded>&tag=<new>) (fixed in zot v2.1.19)",
+)
+def check_pusher_digest_overwrite(run):
+    _overwrite(
+        run,
+        "pusher_digest_overwrite",
+        lambda client, seed, manifest: client.push_manifest_by_digest(
+            run.repository, manifest, [seed["tag"], run.tag_prefix + "-extra"]
+        ),
+    )
+
+
+@check("pusher_delete", writes=True, needs=("pusher", "seed"), summary="the pusher deletes the seeded image")
+def check_pusher_delete(run):
+    seed = run.seeded("pusher_delete")
+    if not seed:
+        return
+    digest = run.tag_digest(seed["tag"]) or seed["digest"]
+    status, value = attempt(lambda: run.client(run.pusher).delete_manifest(run.repository, digest), 202)
+    run.results.append(
+        judge(
+            "pusher_delete",
+            "%s@%s" % (run.repository, digest),
+            run.decide(identity_of(run.pusher), "delete"),
+            status,
+            "" if status == 202 else value,
+        )
+    )
+
+
+@check("admin_delete", writes=True, needs=("admin", "seed"), summary="the admin deletes an image")
+def check_admin_delete(run):
+    seed = run.seeded("admin_delete")
+    if not seed:
+        return
+    digest = run.pusher_image or run.tag_digest(seed["tag"])
+    if not digest:
+        run.results.append(
             check_result(
-                "fail_delay",
-                "/v2/",
-                passed,
-                "HTTP 401 after at least %ss (bad password for %s)" % (delay, username),
-                observed,
+                "admin_delete",
+                run.repository,
+                False,
+                "an image to delete",
+                "the seeded tag is gone (deleted by an earlier check)",
             )
         )
+        return
+    status, value = attempt(lambda: run.client(run.admin).delete_manifest(run.repository, digest), 202)
+    if status == 202:
+        run.created = [item for item in run.created if item[1] != digest]
+    run.results.append(
+        judge(
+            "admin_delete",
+            "%s@%s" % (run.repository, digest),
+            run.decide(identity_of(run.admin), "delete"),
+            status,
+            "" if status == 202 else value,
+        )
+    )
+
+
+def _access_probe(run, probe):
+    """Send one planned probe; returns (status, detail). Judged by authorization only."""
+    account = None if probe["identity"] == "anonymous" else run.accounts[probe["identity"]]
+    client = run.client(account)
+    repository, action = probe["repository"], probe["action"]
+    if action == "read":
+        path = "/v2/%s/tags/list" % repository
+        status, value = attempt(lambda: client.http.request("GET", path, expected=200), 200)
+        return status, "" if status == 200 else value
+    if action == "create":
+        path = "/v2/%s/blobs/uploads/" % repository
+        status, value = attempt(lambda: client.http.request("POST", path, data=b"", expected=202), 202)
+        location = value.headers.get("location") if status == 202 else None
+        if location and run.admin:  # cancelling an upload is a DELETE: the admin's right
+            attempt(lambda: run.client(run.admin).http.request("DELETE", location, expected=None), 204)
+        return status, "" if status == 202 else value
+    if action == "update":
+        seed = run.seed(repository)
+        if "tag" not in seed:  # the admin's refused create is the finding, reported there
+            return "skipped", "no tag to update: %s" % seed["error"]
+        # Blobs the registry does not have: an authorized PUT is refused after
+        # authorization (MANIFEST_BLOB_UNKNOWN) and the tag never moves.
+        _config, _layer, manifest = synthetic_image(os.urandom(16).hex())
+        return attempt(lambda: client.put_manifest(repository, seed["tag"], manifest), 201)
+    # delete: a digest that does not exist; authorization answers before the lookup.
+    digest = "sha256:" + os.urandom(32).hex()
+    return attempt(lambda: client.delete_manifest(repository, digest), 202)
+
+
+def _check_access(run, identity):
+    name = identity + "_access"
+    if identity != "anonymous" and not run.accounts[identity]:
+        run.results.append(skipped(name, "", "option %s is not set" % identity))
+        return
+    for probe, (status, detail) in run.access_outcomes():
+        if probe["identity"] != identity:
+            continue
+        target = "%s %s" % (probe["action"], probe["repository"])
+        if status == "skipped":
+            run.results.append(skipped(name, target, detail))
+            continue
+        went_through = status is not None and status not in REFUSED and status < 500
+        result = judge(name, target, probe["decision"], status, detail, went_through=went_through)
+        result["expected"] += " (%s)" % probe["why"]
+        run.results.append(result)
+
+
+def _access_check(identity, summary):
+    @check(identity + "_access", writes=True, summary=summary)
+    def access(run):
+        _check_access(run, identity)
+
+    return access
+
+
+for _identity, _summary in (
+    ("anonymous", "requests without credentials"),
+    ("bystander", "O(bystander), a logged-in identity outside every group"),
+    ("pusher", "O(pusher)"),
+    ("admin", "O(admin)"),
+):
+    _access_check(
+        _identity,
+        "policy-derived probes as %s: every action whose expected answer differs between "
+        "identities, on a name each repository glob governs and one beside it" % _summary,
+    )
+
+
+@check("pull_through", writes=True, summary="each O(pull_through) image is pulled anonymously")
+def check_pull_through(run):
+    images = run.options.get("pull_through") or []
+    if not images:
+        run.results.append(skipped("pull_through", "", "no pull_through images given"))
+        return
+    anonymous = run.client()
+    for image in images:
+        repository, tag = image["repository"], image.get("tag") or "latest"
+        status, value = attempt(lambda r=repository, t=tag: anonymous.pull(r, t), 200)
+        detail = "pulled %s (%s blobs)" % (value["digest"], value["blobs"]) if status == 200 else value
+        run.results.append(
+            judge(
+                "pull_through",
+                "%s:%s" % (repository, tag),
+                run.decide(ANONYMOUS, "read", repository),
+                status,
+                detail,
+            )
+        )
+
+
+def _metrics_probe(run, name, account):
+    metrics = run.options.get("metrics") or {}
+    path = metrics.get("path") or "/metrics"
+    who = identity_of(account) if account else ANONYMOUS
+    status, value = attempt(lambda: run.client(account).http.request("GET", path), 200)
+    decision = metrics_decision(run.access_control, who)
+    result = judge(name, path, decision, status, "" if status == 200 else value)
+    if status == 200 and b"# TYPE" not in value.body:
+        # A 200 that is not Prometheus text is not metrics (a UI page, a proxy's answer).
+        result = check_result(name, path, False, result["expected"], "HTTP 200 but not Prometheus text")
+    run.results.append(result)
+
+
+@check("metrics_anonymous", summary="C(/metrics) without credentials")
+def check_metrics_anonymous(run):
+    if run.options.get("metrics") is None:
+        run.results.append(skipped("metrics_anonymous", "", "metrics option not set"))
+        return
+    _metrics_probe(run, "metrics_anonymous", None)
+
+
+@check("metrics_scraper", summary="C(/metrics) as O(metrics.username)")
+def check_metrics_scraper(run):
+    metrics = run.options.get("metrics") or {}
+    if not metrics.get("username"):
+        run.results.append(skipped("metrics_scraper", "", "no metrics.username given"))
+        return
+    _metrics_probe(run, "metrics_scraper", metrics)
+
+
+@check("metrics_bystander", summary="C(/metrics) as O(bystander)")
+def check_metrics_bystander(run):
+    if run.options.get("metrics") is None or not run.accounts["bystander"]:
+        run.results.append(skipped("metrics_bystander", "", "metrics or bystander option not set"))
+        return
+    _metrics_probe(run, "metrics_bystander", run.accounts["bystander"])
+
+
+@check("fail_delay", summary="a bad password is answered no sooner than O(fail_delay) seconds")
+def check_fail_delay(run):
+    delay = run.options.get("fail_delay")
+    if not delay:
+        run.results.append(skipped("fail_delay", "/v2/", "fail_delay not set"))
+        return
+    account = run.pusher or run.admin
+    username = (account or {}).get("username") or "zotops-check"
+    wrong = {"username": username, "password": "wrong-" + os.urandom(8).hex()}
+    # The same request with the right password (anonymous when there is none), timed just
+    # before: on a busy host any answer is slow, only the difference is zot's delay. The
+    # fastest of a few is the baseline, so one slow good login cannot hide the delay.
+    baseline_client = run.client(account)
+    timings = []
+    for _unused in range(FAIL_DELAY_BASELINES):
+        started = time.monotonic()
+        attempt(lambda: baseline_client.ping(expected=(200, 401)), 200)
+        timings.append(time.monotonic() - started)
+    baseline = min(timings)
+    client = run.client(wrong)
+    started = time.monotonic()
+    status, _value = attempt(lambda: client.ping(expected=200), 200)
+    elapsed = time.monotonic() - started
+    passed = status == 401 and elapsed - baseline >= delay - FAIL_DELAY_TOLERANCE
+    run.results.append(
+        check_result(
+            "fail_delay",
+            "/v2/",
+            passed,
+            "HTTP 401 at least %ss later than a good login (bad password for %s)" % (delay, username),
+            "HTTP %s after %.2fs, the fastest good login after %.2fs" % (status, elapsed, baseline),
+        )
+    )
+
+
+CHECK_NAMES = tuple(CHECKS)
+# Checks that change nothing on the registry: the only ones run in check mode. pull_through
+# writes because a pull through zot fills its cache.
+READ_ONLY_CHECKS = tuple(name for name, entry in CHECKS.items() if not entry["writes"])
 
 
 def run_checklist(options, check_mode=False):
-    """Run the checklist; returns (checks, leftovers) where leftovers lists images the
-    clean-up could not delete."""
+    """Run the checklist; returns {"checks", "leftovers" (images the clean-up could not
+    delete), "probes" (how many access probes were planned, run and allowed)}."""
     checklist = RegistryChecklist(options, check_mode=check_mode)
     checks = checklist.run()
-    return checks, checklist.leftovers
+    run_plan = checklist.plan or {"probes": [], "planned": 0, "unprobed_globs": [], "conditional": []}
+    probes = {
+        "planned": run_plan["planned"],
+        "run": len(run_plan["probes"]),
+        "limit": options.get("max_probes") or DEFAULT_LIMIT,
+        "unprobed_globs": run_plan["unprobed_globs"],
+        "conditional": ["%s %s" % pair for pair in run_plan["conditional"]],
+    }
+    return {"checks": checks, "leftovers": checklist.leftovers, "probes": probes}

@@ -16,9 +16,20 @@ description:
     pushes a new tag, blobs and manifest); C(anonymous_catalog); C(anonymous_pull) (of a tag
     the admin seeded); C(pusher_overwrite) (the pusher PUTs another manifest to the seeded
     tag); C(pusher_digest_overwrite) (the pusher PUTs a manifest by digest with
-    C(?tag=<seeded>&tag=<new>)); C(pusher_delete); C(admin_delete); C(pull_through) (each
-    O(pull_through) image pulled anonymously); C(metrics_anonymous) and C(metrics_scraper);
-    C(fail_delay) (a bad password is answered no sooner than O(fail_delay) seconds)."
+    C(?tag=<seeded>&tag=<new>)); C(pusher_delete); C(admin_delete); C(anonymous_access),
+    C(bystander_access), C(pusher_access), C(admin_access) (the policy-derived probes, see
+    below); C(pull_through) (each O(pull_through) image pulled anonymously);
+    C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(fail_delay) (a bad
+    password is answered no sooner than O(fail_delay) seconds)."
+  - "The policy-derived probes: for every repository glob of O(access_control) the checklist
+    picks a repository name zot governs with that glob (wildcards filled with
+    C(zotops-check)) and a name beside it the glob does not match; for each name and action
+    (read, create, update, delete) it asks the policy engine what anonymous, O(bystander),
+    O(pusher) and O(admin) get, and probes every identity where the answers differ. Reads
+    list tags, creates open an upload session (cancelled by the admin), updates PUT a
+    manifest whose blobs are missing over a seeded throwaway tag, deletes name a digest that
+    does not exist: each is judged by zot's authorization answer (401/403 or not), so none
+    changes content. At most O(max_probes) probes run; RV(probes) says how many were planned."
   - Both overwrite checks also read the seeded tag before and after the attempt; a refused
     overwrite that still moved the tag fails.
   - The checklist writes only throwaway tags named C(zotops-check-<random>-*) in
@@ -41,8 +52,8 @@ attributes:
     details:
       - In check mode only the checks that change nothing on the registry run (C(health),
         C(tls), C(mtls), C(anonymous_catalog), C(metrics_anonymous), C(metrics_scraper),
-        C(fail_delay)); the others are returned with status C(skipped). C(pull_through) is
-        skipped too because a pull through zot fills its cache.
+        C(metrics_bystander), C(fail_delay)); the others are returned with status
+        C(skipped). C(pull_through) is skipped too because a pull through zot fills its cache.
   diff_mode:
     support: none
   platform:
@@ -102,6 +113,33 @@ options:
         type: list
         elements: str
         default: []
+  bystander:
+    description:
+      - A logged-in identity outside every group of the policy (the zot role provisions
+        one). It proves what an authenticated outsider can and cannot do; without it
+        C(bystander_access) and C(metrics_bystander) are skipped.
+      - Given as an API key, it also proves the groups zot stored for the key match the
+        policy (a key whose owner left a group keeps the old groups).
+    type: dict
+    suboptions:
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password or API key.
+        type: str
+        required: true
+      groups:
+        description: Groups beyond those C(accessControl.groups) gives it.
+        type: list
+        elements: str
+        default: []
+  max_probes:
+    description:
+      - Upper bound of the policy-derived probes; the rest are dropped with a warning.
+    type: int
+    default: 120
   repository:
     description:
       - Repository the write checks use. The default is covered by the collection's default
@@ -153,7 +191,8 @@ options:
     elements: str
     choices: [health, tls, mtls, anonymous_push, pusher_push, anonymous_catalog,
               anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_delete,
-              admin_delete, pull_through, metrics_anonymous, metrics_scraper, fail_delay]
+              admin_delete, anonymous_access, bystander_access, pusher_access, admin_access,
+              pull_through, metrics_anonymous, metrics_scraper, metrics_bystander, fail_delay]
 """
 
 EXAMPLES = r"""
@@ -199,6 +238,22 @@ checks:
       expected: 'refused with HTTP 403: glob "**" applies and does not grant update;
         adminPolicy does not either'
       observed: "refused with HTTP 403; ... tag unchanged"
+table:
+  description:
+    - The checks as text lines (status, check, target, then expected and why, observed),
+      for the play output. The same content as RV(checks).
+  returned: always
+  type: list
+  elements: str
+probes:
+  description:
+    - How many policy-derived probes were C(planned) and C(run) (at most C(limit)), the
+      globs no probe name could be found for (C(unprobed_globs), for example a glob shadowed
+      by a longer one) and the C(conditional) repository/action pairs not probed because
+      the answer depends on CEL conditions.
+  returned: always
+  type: dict
+  sample: {planned: 40, run: 40, limit: 120, unprobed_globs: [], conditional: []}
 failed_checks:
   description: C(name) and C(target) of every failed check.
   returned: always
@@ -216,10 +271,14 @@ leftovers:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
     CHECK_NAMES,
+    format_table,
     run_checklist,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
     registry_argument_spec,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.registry_probe_plan import (
+    DEFAULT_LIMIT,
 )
 
 
@@ -234,6 +293,8 @@ def main():
         access_control=dict(type="dict", required=True),
         pusher=dict(type="dict", options=account),
         admin=dict(type="dict", options=account),
+        bystander=dict(type="dict", options=account),
+        max_probes=dict(type="int", default=DEFAULT_LIMIT),
         repository=dict(type="str", default="zotops/registry-check"),
         pull_through=dict(
             type="list",
@@ -268,16 +329,21 @@ def main():
             "groups": [],
         }
     try:
-        checks, leftovers = run_checklist(options, check_mode=module.check_mode)
+        outcome = run_checklist(options, check_mode=module.check_mode)
     except ValueError as exc:  # the policy engine names the offending field
         module.fail_json(msg=str(exc))
+    checks, leftovers, probes = outcome["checks"], outcome["leftovers"], outcome["probes"]
     failed = [{"name": c["name"], "target": c["target"]} for c in checks if c["status"] == "failed"]
     result = dict(
         changed=bool(leftovers),
         checks=checks,
+        table=format_table(checks),
+        probes=probes,
         failed_checks=failed,
         leftovers=leftovers,
     )
+    if probes["planned"] > probes["run"]:
+        module.warn("%d of %d policy-derived probes ran (max_probes)" % (probes["run"], probes["planned"]))
     for item in leftovers:
         module.warn("could not delete throwaway image %s: %s" % (item["image"], item["error"]))
     if failed:

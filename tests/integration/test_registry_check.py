@@ -19,7 +19,12 @@ from harness import docker_registry
 
 pytestmark = pytest.mark.integration
 
-USERS = {"ci": "ci-password-0123", "admin": "admin-password-0123", "prometheus": "prom-pw-0123"}
+USERS = {
+    "ci": "ci-password-0123",
+    "admin": "admin-password-0123",
+    "prometheus": "prom-pw-0123",
+    "outsider": "outsider-pw-0123",
+}
 FAIL_DELAY = 1
 
 # The collection's default three-tier policy, with its groups.
@@ -68,6 +73,7 @@ def check_args(url, **overrides):
         "access_control": POLICY,
         "pusher": {"username": "ci", "password": USERS["ci"]},
         "admin": {"username": "admin", "password": USERS["admin"]},
+        "bystander": {"username": "outsider", "password": USERS["outsider"]},
         "metrics": {"username": "prometheus", "password": USERS["prometheus"]},
         "fail_delay": FAIL_DELAY,
     }
@@ -96,6 +102,8 @@ def test_correct_deployment_passes_every_check(tmp_path, start):
 
     assert not result.get("failed"), json.dumps(result["checks"], indent=1)
     assert result["failed_checks"] == [] and result["leftovers"] == []
+    assert 0 < result["probes"]["run"] == result["probes"]["planned"]
+    print("\n".join(result["table"]))
     ran = {name for (name, _unused), status in statuses(result).items() if status == "passed"}
     skipped = {name for (name, _unused), status in statuses(result).items() if status == "skipped"}
     assert skipped == {"tls", "mtls"}  # plain http, no client certificate
@@ -118,7 +126,7 @@ def test_registry_that_lets_ci_update_fails_the_overwrite_checks(tmp_path, start
 
     assert result["failed"] is True
     failed = {check["name"] for check in result["checks"] if check["status"] == "failed"}
-    assert failed == {"pusher_overwrite", "pusher_digest_overwrite"}
+    assert failed == {"pusher_overwrite", "pusher_digest_overwrite", "pusher_access"}
     assert "pusher_overwrite" in result["msg"] and "pusher_digest_overwrite" in result["msg"]
     overwrite = next(c for c in result["checks"] if c["name"] == "pusher_overwrite")
     assert overwrite["expected"].startswith("refused with HTTP 403")
@@ -155,6 +163,7 @@ def test_check_mode_writes_nothing(tmp_path, start):
         "anonymous_catalog",
         "metrics_anonymous",
         "metrics_scraper",
+        "metrics_bystander",
         "fail_delay",
     }
     assert "pusher_push" in by_name["skipped"] and "admin_delete" in by_name["skipped"]

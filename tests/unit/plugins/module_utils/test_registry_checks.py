@@ -89,7 +89,8 @@ def test_check_mode_only_reads(server):
         "admin": {"username": "admin", "password": "p", "groups": []},
         "repository": "zotops/registry-check",
     }
-    checks, leftovers = run_checklist(options, check_mode=True)
+    outcome = run_checklist(options, check_mode=True)
+    checks, leftovers = outcome["checks"], outcome["leftovers"]
     assert {method for method, _unused in server.seen} <= {"GET", "HEAD"}
     by_status = {}
     for check in checks:
@@ -106,7 +107,7 @@ def test_checks_option_selects(server):
         "repository": "r",
         "checks": ["health"],
     }
-    checks, _unused = run_checklist(options)
+    checks = run_checklist(options)["checks"]
     assert [(c["name"], c["target"], c["status"]) for c in checks] == [
         ("health", "/livez", "passed"),
         ("health", "/readyz", "passed"),
@@ -201,9 +202,9 @@ class _TLSHealth(QuietHandler):
 
 
 def _tls_checks(url, **options):
-    checks, _unused = run_checklist(
+    checks = run_checklist(
         dict({"url": url, "access_control": {}, "repository": "r", "checks": ["tls", "mtls"]}, **options)
-    )
+    )["checks"]
     return {check["name"]: check for check in checks}
 
 

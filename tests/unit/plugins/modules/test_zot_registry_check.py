@@ -25,7 +25,8 @@ def checklist(monkeypatch):
 
     def fake_run(options, check_mode=False):
         calls["options"], calls["check_mode"] = options, check_mode
-        return calls["checks"], calls["leftovers"]
+        probes = {"planned": 0, "run": 0, "limit": 120, "unprobed_globs": [], "conditional": []}
+        return {"checks": calls["checks"], "leftovers": calls["leftovers"], "probes": probes}
 
     monkeypatch.setattr(zot_registry_check, "run_checklist", fake_run)
     return calls
@@ -88,3 +89,9 @@ def test_unknown_check_name_is_refused(capsys, checklist):
 def test_documented_check_names_are_the_checklist_names():
     options = yaml.safe_load(zot_registry_check.DOCUMENTATION)["options"]
     assert tuple(options["checks"]["choices"]) == CHECK_NAMES
+
+
+def test_every_check_is_described_in_the_documentation():
+    description = " ".join(yaml.safe_load(zot_registry_check.DOCUMENTATION)["description"])
+    for name in CHECK_NAMES:
+        assert "C(%s)" % name in description, name

@@ -29,8 +29,11 @@ tag that already exists needs `update` instead of `create` (even with the same d
 Whether a tag exists is the caller's concern: ask "update" for a re-push, "create" for a
 new tag.
 
-CEL `conditions` are not evaluated yet: a grant depending on them makes the answer
-`conditional` (not allowed), with the expressions in `conditions`.
+CEL `conditions` (access_policy_cel) are evaluated against the request attributes a query
+gives (`request`: reference, method, client_ip, time, ...) plus those every decision knows
+(action, repository, user, auth); an entry grants only when all its conditions are true.
+When the answer depends on attributes not given, it is `conditional` (not allowed), with
+the expressions in `conditions`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,16 @@ from __future__ import annotations
 import functools
 import re
 
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_cel import (
+    MIN_VERSION as CEL_MIN_VERSION,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_cel import (
+    CelUnavailable,
+    compile_error,
+    evaluate,
+    request_attributes,
+    result_type,
+)
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
     GlobError,
     example_name,
@@ -355,9 +368,9 @@ class LoadedPolicy:
                 local_groups.setdefault(user, []).append(name)
         return local_groups
 
-    def decide(self, who: dict, repo: str, action: str) -> dict:
+    def decide(self, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
         """`decide` (see there) against this policy."""
-        return _decide(self, parse_who(who, "who"), repo, action)
+        return _decide(self, parse_who(who, "who"), repo, action, request_attributes(request, "request"))
 
     def anonymous_allowed(self) -> bool:
         if self._anonymous_allowed is None:
@@ -422,31 +435,48 @@ def _admin_grants(access_control: dict, who: dict, groups: list[str], action: st
     return []
 
 
-def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
+def decide(access_control: dict, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
     """What zot answers when `who` does `action` on repository `repo`.
 
-    CEL `conditions` of a policy entry are not evaluated (yet): an answer that depends on
-    one is reported as conditional, never as allowed.
+    `request`: what else is known of the request, for CEL conditions (see
+    access_policy_cel.request_attributes); an answer that depends on a condition reading
+    something not given is reported as conditional, never as allowed.
 
     Returns a dict:
       allowed          bool; True only when a grant holds whatever the unknown attributes are
-      conditional      True when the answer depends on CEL conditions (allowed is then False)
+      conditional      True when the answer depends on CEL conditions reading request
+                       attributes not given (allowed is then False)
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
                        403 authenticated denied (for a conditional answer: the denial status)
       matched_pattern  the single glob zot applied ("" for the catch-all), or None
       tied_patterns    other globs of the same length that also match (zot picks at random)
       granted_by       user | group | defaultPolicy | anonymousPolicy | adminPolicy | none
-      conditions       CEL expressions the answer depends on ([] = unconditional)
+      conditions       CEL expressions the answer depends on: the granting entry's, else
+                       the undecided ones, else those that denied ([] = none involved)
       groups           the caller's effective groups
       reason           one sentence explaining the decision
 
     Each call loads the policy again (time linear in its size); for many decisions against
     one policy, use `LoadedPolicy(access_control).decide`.
     """
-    return LoadedPolicy(access_control).decide(who, repo, action)
+    return LoadedPolicy(access_control).decide(who, repo, action, request)
 
 
-def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
+def _conditions_hold(conditions: list[str], attributes: dict) -> bool | None:
+    """zot's policyConditionsMet: all true grants, any false (or error) does not; None
+    when that depends on request attributes not given (or the CEL library is missing)."""
+    results = []
+    for expression in conditions:
+        try:
+            results.append(evaluate(expression, attributes))
+        except CelUnavailable:
+            results.append(None)
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: dict) -> dict:
     access_control = policy.access_control
     groups = policy.effective_groups(who)
     pattern, tied = policy.longest_match(repo)
@@ -472,22 +502,39 @@ def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
         grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
-    # A grant without conditions holds; one with CEL conditions is not evaluated here.
-    chosen = next((grant for grant in grants if not grant[1]), None)
-    unknown = [grant for grant in grants if grant[1]]
-    if chosen is not None:
-        result.update(allowed=True, status=200, granted_by=chosen[0])
+    held, unknown, failed = None, [], []
+    for grant in grants:
+        holds = True
+        if grant[1]:
+            attributes = dict(
+                request,
+                action=action,
+                repository=repo,
+                user={"username": who["user"], "groups": groups},
+                auth={"anonymous": who["anonymous"], "admin": _is_admin(access_control, who, groups)},
+            )
+            holds = _conditions_hold(grant[1], attributes)
+        if holds:
+            held = grant
+            break
+        (unknown if holds is None else failed).append(grant)
+    if held is not None:
+        result.update(allowed=True, status=200, granted_by=held[0], conditions=held[1])
     elif unknown:
         result.update(conditional=True, conditions=[c for grant in unknown for c in grant[1]])
+    else:
+        result["conditions"] = [c for grant in failed for c in grant[1]]
 
     where = f'glob "{pattern}"' if pattern else ('the catch-all glob ""' if pattern == "" else "no glob")
     if result["allowed"]:
         reason = f"{result['granted_by']} grants {action} ({where} applies)"
     elif unknown:
         reason = (
-            f"{where} applies; granted only if a CEL condition holds, which is not evaluated "
-            "here: " + " | ".join(result["conditions"])
+            f"{where} applies; granted only if a CEL condition holds, which depends on request "
+            "attributes not given: " + " | ".join(result["conditions"])
         )
+    elif failed:
+        reason = f"{where} applies; the CEL conditions of every entry granting {action} are false"
     elif pattern is None:
         reason = f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
     else:
@@ -522,7 +569,8 @@ def _check_actions(actions: list[str], where: str) -> None:
 
 
 def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
-    """Answer each query {who, repo|repos, action|actions (default: all four)}.
+    """Answer each query {who, repo|repos, action|actions (default: all four), request
+    (attributes for CEL conditions, optional)}.
 
     One row per (who, repo, action): the query's who/repo/action plus `decide`'s keys.
     """
@@ -532,7 +580,7 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
         where = f"queries[{index}]"
         if not isinstance(query, dict):
             raise ValueError(f"{where}: must be a dict with who, repo(s) and action(s)")
-        unknown = sorted(set(query) - {"who", "repo", "repos", "action", "actions"})
+        unknown = sorted(set(query) - {"who", "repo", "repos", "action", "actions", "request"})
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
         who = query.get("who")
@@ -540,10 +588,14 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
         repos = _as_list(query, "repo", "repos", where)
         actions = _as_list(query, "action", "actions", where, default=ACTIONS)
         _check_actions(actions, where)
+        request = query.get("request")
+        request_attributes(request, f"{where}.request")
         for repo in repos:
             for action in actions:
                 row = {"who": who, "repo": repo, "action": action}
-                row.update(policy.decide(who, repo, action))
+                if request:
+                    row["request"] = request
+                row.update(policy.decide(who, repo, action, request))
                 rows.append(row)
     return rows
 
@@ -1026,12 +1078,6 @@ def validate_access_control(
 
     for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
         for index, policy in enumerate((policy_group or {}).get("policies") or []):
-            if policy.get("conditions"):
-                warnings.append(
-                    f"{json_path('repositories', pattern, 'policies', index, 'conditions')}: "
-                    "CEL conditions are evaluated by zot only; decisions depending on them "
-                    "are reported as conditional"
-                )
             if local_users is not None:
                 for position, user in enumerate(policy.get("users") or []):
                     if user not in local_users:
@@ -1053,6 +1099,7 @@ def validate_access_control(
             "enabled (htpasswd, ldap, openid, apikey, bearer or mTLS); zot verify refuses it"
         )
 
+    errors += _condition_messages(access_control, zot_version)
     errors += _metrics_errors(access_control)
     warnings += _metrics_warnings(access_control, metrics_enabled)
 
@@ -1062,6 +1109,50 @@ def validate_access_control(
         except ValueError as exc:
             errors.append(str(exc))
     return errors, warnings
+
+
+def _condition_lists(access_control: dict):
+    """(path parts, conditions) of every policy entry with CEL conditions."""
+    for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
+        for index, policy in enumerate((policy_group or {}).get("policies") or []):
+            if policy.get("conditions"):
+                yield ("repositories", pattern, "policies", index, "conditions"), policy["conditions"]
+    admin = access_control.get("adminPolicy") or {}
+    if admin.get("conditions"):
+        yield ("adminPolicy", "conditions"), admin["conditions"]
+
+
+def _condition_messages(access_control: dict, zot_version: str | None) -> list[str]:
+    """What zot refuses at start (CompileAccessControl), and conditions that can never hold."""
+    errors = []
+    old_release = False
+    if zot_version is not None:
+        try:
+            old_release = parse_version(zot_version) < CEL_MIN_VERSION
+        except ValueError:
+            pass  # reported by the version check
+    for parts, conditions in _condition_lists(access_control):
+        if old_release:
+            errors.append(
+                f"{json_path(*parts)}: zot {zot_version} ignores conditions (read since "
+                f"v{'.'.join(map(str, CEL_MIN_VERSION))}), so this entry grants unconditionally"
+            )
+        for position, condition in enumerate(conditions):
+            path = json_path(*parts, position)
+            expression = condition["expression"]
+            try:
+                error = compile_error(expression)
+            except CelUnavailable as exc:
+                errors.append(f"{path}: cannot be checked: {exc}")
+                continue
+            if error:
+                errors.append(f"{path}: zot refuses to start, the CEL expression does not compile: {error}")
+            elif result_type(expression) not in ("BOOL", "DYN"):
+                errors.append(
+                    f"{path}: the CEL expression yields {result_type(expression).lower()}, not bool: "
+                    "zot starts, but its evaluation always fails, so this entry never grants"
+                )
+    return errors
 
 
 def _metrics_errors(access_control: dict) -> list[str]:

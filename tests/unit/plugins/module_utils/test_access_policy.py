@@ -150,29 +150,6 @@ def test_equal_length_tie_is_reported():
     assert decision["tied_patterns"] == ["a/*"]
 
 
-def test_conditional_grant_is_marked():
-    policy = {
-        "repositories": {
-            "**": {
-                "policies": [
-                    {
-                        "users": ["ci"],
-                        "actions": ["read", "create", "update"],
-                        "conditions": [{"expression": 'req.action != "update"'}],
-                    }
-                ],
-                "defaultPolicy": ["read"],
-            }
-        }
-    }
-    update = decide(policy, {"user": "ci"}, "x", "update")
-    assert update["conditional"] and not update["allowed"]
-    assert update["conditions"] == ['req.action != "update"']
-    # An unconditional grant (defaultPolicy) makes the answer certain.
-    read = decide(policy, {"user": "ci"}, "x", "read")
-    assert read["allowed"] and not read["conditional"] and read["granted_by"] == "defaultPolicy"
-
-
 def test_empty_glob_is_the_catch_all_for_unmatched_repositories():
     policy = {
         "repositories": {
@@ -458,23 +435,6 @@ def test_old_zot_with_create_only_identity_is_an_error():
     admin = {"adminPolicy": {"users": ["a"], "actions": ["read", "create"]}}
     assert errors_of(admin, zot_version="v2.1.10") == []
     assert errors_of(policy, zot_version="latest")[0].startswith("zot_version: cannot parse")
-
-
-def test_conditions_are_warned_about():
-    policy = {
-        "repositories": {
-            "a": {
-                "policies": [
-                    {
-                        "users": ["u"],
-                        "actions": ["read"],
-                        "conditions": [{"expression": "true"}],
-                    }
-                ]
-            }
-        }
-    }
-    assert "CEL conditions" in warnings_of(policy)[0]
 
 
 def test_local_users_check():

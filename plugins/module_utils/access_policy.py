@@ -930,7 +930,7 @@ def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-def _glob_messages(access_control: dict) -> list[str]:
+def _glob_messages(access_control: dict, refused: list[str]) -> list[str]:
     errors = []
     patterns = sorted((access_control.get("repositories") or {}).keys())
     valid = []
@@ -949,6 +949,7 @@ def _glob_messages(access_control: dict) -> list[str]:
             errors.append(
                 f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); zot refuses to start"
             )
+            refused.append(errors[-1])
         elif pattern.startswith("/"):
             errors.append(f'{path}: a leading "/" never matches (repository names have none)')
         else:
@@ -1034,24 +1035,54 @@ def validate_access_control(
     local_users: htpasswd users; when given, users named in policies but absent are warned
     about. metrics_enabled: whether the metrics extension is on; None skips that check.
     """
+    audit = audit_access_control(
+        access_control,
+        auth_methods=auth_methods,
+        zot_version=zot_version,
+        local_users=local_users,
+        metrics_enabled=metrics_enabled,
+    )
+    return audit["errors"], audit["warnings"]
+
+
+def audit_access_control(access_control: dict, **options) -> dict:
+    """`validate_access_control` (same options), as a dict: errors (zot refuses the policy, or
+    it cannot mean what it says), warnings (style, lint), and `refused`: the errors for which
+    zot refuses the config at start, or ignores accessControl entirely (traditional bearer
+    auth). Decisions mean what zot does exactly when `refused` is empty."""
     from ansible_collections.zotops.registry.plugins.module_utils.access_policy_schema import (
         schema_errors,
     )
 
     if not isinstance(access_control, dict):
-        return ["accessControl: must be a dict"], []
+        message = "accessControl: must be a dict"
+        return {"errors": [message], "refused": [message], "warnings": []}
     # zot matches field names case-insensitively (`defaultpolicy` is `defaultPolicy`).
     access_control = canonical_access_control(access_control)
     errors = schema_errors(access_control)
     if errors:
         # Semantic checks assume the structure; report structure first.
-        return errors, []
-    warnings = []
+        return {"errors": errors, "refused": list(errors), "warnings": []}
+    refused = []
+    errors, warnings = _semantic_messages(access_control, refused, **options)
+    return {"errors": errors, "refused": refused, "warnings": warnings}
+
+
+def _semantic_messages(
+    access_control: dict,
+    refused: list[str],
+    *,
+    auth_methods: set[str] | None = None,
+    zot_version: str | None = None,
+    local_users: set[str] | None = None,
+    metrics_enabled: bool | None = None,
+) -> tuple[list[str], list[str]]:
+    errors, warnings = [], []
 
     key_errors, key_warnings = _key_case_messages(access_control)
     errors += key_errors
     warnings += key_warnings
-    errors += _glob_messages(access_control)
+    errors += _glob_messages(access_control, refused)
 
     for parts, actions, _also_granted, kind in _policy_lists(access_control):
         for position, action in enumerate(actions):
@@ -1093,13 +1124,15 @@ def validate_access_control(
             "token's access claims, and bearer mode also turns off htpasswd, LDAP, API keys and "
             "anonymous access; this policy decides nothing"
         )
+        refused.append(errors[-1])
     if auth_methods is not None and not auth_methods and not _only_anonymous(access_control):
         errors.append(
             "accessControl: grants authenticated access but no authentication method is "
             "enabled (htpasswd, ldap, openid, apikey, bearer or mTLS); zot verify refuses it"
         )
+        refused.append(errors[-1])
 
-    errors += _condition_messages(access_control, zot_version)
+    errors += _condition_messages(access_control, zot_version, refused)
     errors += _metrics_errors(access_control)
     warnings += _metrics_warnings(access_control, metrics_enabled)
 
@@ -1122,7 +1155,7 @@ def _condition_lists(access_control: dict):
         yield ("adminPolicy", "conditions"), admin["conditions"]
 
 
-def _condition_messages(access_control: dict, zot_version: str | None) -> list[str]:
+def _condition_messages(access_control: dict, zot_version: str | None, refused: list[str]) -> list[str]:
     """What zot refuses at start (CompileAccessControl), and conditions that can never hold."""
     errors = []
     old_release = False
@@ -1147,6 +1180,7 @@ def _condition_messages(access_control: dict, zot_version: str | None) -> list[s
                 continue
             if error:
                 errors.append(f"{path}: zot refuses to start, the CEL expression does not compile: {error}")
+                refused.append(errors[-1])
             elif result_type(expression) not in ("BOOL", "DYN"):
                 errors.append(
                     f"{path}: the CEL expression yields {result_type(expression).lower()}, not bool: "

@@ -95,7 +95,7 @@ def _environment(with_time: bool):
 def compile_error(expression: str) -> str | None:
     """Why zot would refuse `expression` at start, or None when it compiles."""
     try:
-        _environment(False).compile(expression)
+        _environment(False).compile(str(expression))
     except RuntimeError as exc:
         if isinstance(exc, CelUnavailable):
             raise
@@ -105,7 +105,7 @@ def compile_error(expression: str) -> str | None:
 
 def result_type(expression: str) -> str:
     """The checked result type of a compiling expression, e.g. BOOL, DYN, INT."""
-    return _environment(False).compile(expression).return_type().name()
+    return _environment(False).compile(str(expression)).return_type().name()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -124,7 +124,8 @@ def evaluate(expression: str, attributes: dict) -> bool | None:
     A missing attribute makes the parts reading it an error, which CEL's && and || absorb
     when the other side decides; an error or a non-bool result is false for zot.
     """
-    data = {key: value for key, value in attributes.items() if key != "time"}
+    expression = str(expression)
+    data = {key: _plain(value) for key, value in attributes.items() if key != "time"}
     if "time" in attributes:
         program = _program(expression, tuple(sorted(data)))
         value = program.eval(data={"zotops_req": data, "zotops_time": attributes["time"]})
@@ -136,6 +137,19 @@ def evaluate(expression: str, attributes: dict) -> bool | None:
     if kind == "ERROR" and set(REQUEST_KEYS) - set(attributes):
         return None
     return False
+
+
+def _plain(value):
+    # The binding accepts only exact built-in types, not subclasses such as the tagged
+    # strings Ansible passes module arguments as.
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    for kind in (bool, int, float, str, bytes):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
 
 
 def parse_time(text, where: str) -> datetime.datetime:

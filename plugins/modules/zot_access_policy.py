@@ -35,6 +35,11 @@ description:
   - "C(update) is the action for overwriting an existing tag (a manifest PUT to a tag that
     exists, even with the same digest); pushing a new tag is C(create). Whether a tag
     exists is the caller's concern: query C(update) for a re-push."
+  - Audits any config zot loads - point O(path) at a running registry's C(config.json) -
+    decisions, requirements and the summary are returned even when the task fails on
+    errors (such as a group name that can never match), so they show what zot does with
+    it; only for a config zot refuses at start, or whose accessControl it ignores, they stay
+    empty (RV(refused) says why).
   - Runs on the controller and changes nothing; with O(path) the file is read from the
     managed host.
 author:
@@ -226,13 +231,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 errors:
-  description: Every error, each starting with the JSON path of the offending field.
+  description:
+    - Every error, each starting with the JSON path of the offending field - what zot
+      refuses, and what zot loads but cannot mean what it says (such as an upper-case group
+      name that no policy entry can match). Style and lint findings are RV(warnings).
   returned: always
   type: list
   elements: str
   sample:
     - 'accessControl.repositories["ci/**"].policies[0].actions[1]: unknown action "push"
       (allowed: read, create, update, delete); zot silently ignores it'
+refused:
+  description:
+    - The errors for which zot refuses the config at start (structure, invalid globs, CEL
+      expressions that do not compile, no authentication method) or ignores accessControl
+      (traditional bearer authentication); when any, no decisions are returned.
+  returned: always
+  type: list
+  elements: str
 warnings:
   description:
     - Every warning, each starting with the JSON path of the field concerned.
@@ -317,7 +333,7 @@ summary:
       matching no glob, one row per identity (RV(summary[].pattern) null).
     - Identities are anonymous, any other authenticated user, every user named in the policy,
       and a member of every group the policy uses but does not define (IdP groups).
-  returned: when there are no errors
+  returned: always (empty when RV(refused) is not)
   type: list
   elements: dict
   contains:

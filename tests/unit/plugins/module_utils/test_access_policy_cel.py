@@ -195,3 +195,12 @@ def test_missing_cel_library_is_a_clear_error(monkeypatch):
         access_policy_cel.compile_error.cache_clear()
         access_policy_cel._environment.cache_clear()
         access_policy_cel._program.cache_clear()
+
+
+def test_attributes_may_be_str_subclasses():
+    # Ansible passes module arguments as tagged str subclasses, which the binding refuses.
+    class Tagged(str):
+        pass
+
+    policy = conditional_policy(Tagged('req.tag == "v1"'))
+    assert decide(policy, {"user": "ci"}, "x", "update", {"tag": Tagged("v1")})["allowed"]

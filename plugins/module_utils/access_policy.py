@@ -372,6 +372,27 @@ class LoadedPolicy:
         """`decide` (see there) against this policy."""
         return _decide(self, parse_who(who, "who"), repo, action, request_attributes(request, "request"))
 
+    def catalog_lists(self, who: dict, repo: str) -> dict:
+        """Whether GET /v2/_catalog lists `repo` to `who` (AuthzFilterFunc) - {allowed, status
+        (of the catalog request), tied_patterns, reason}: admins (named by
+        adminPolicy, whatever its actions) see every repository; anyone else sees those whose
+        applying glob grants them read, with CEL conditions not evaluated (zot decides the
+        listing without the request's repository and reference)."""
+        who = parse_who(who, "who")
+        groups = self.effective_groups(who)
+        pattern, tied = self.longest_match(repo)
+        if who["anonymous"] and not self.anonymous_allowed():
+            return {"allowed": False, "status": 401, "reason": "requests without credentials are refused"}
+        if _is_admin(self.access_control, who, groups):
+            return {"allowed": True, "status": 200, "reason": "adminPolicy names the caller"}
+        grants = []
+        if pattern is not None:
+            grants = _grants(self.access_control["repositories"][pattern] or {}, who, groups, "read")
+        where = f'glob "{pattern}"' if pattern is not None else "no glob"
+        verb = "grants" if grants else "does not grant"
+        reason = f"{where} {verb} read (conditions aside)"
+        return {"allowed": bool(grants), "status": 200, "tied_patterns": tied, "reason": reason}
+
     def anonymous_allowed(self) -> bool:
         if self._anonymous_allowed is None:
             self._anonymous_allowed = anonymous_allowed_in(self.access_control)

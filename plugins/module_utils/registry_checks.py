@@ -340,7 +340,7 @@ class RegistryChecklist:
         self.results.append(judge("pusher_push", self.repository, self.decide(who, "create"), status, detail))
 
     def check_anonymous_catalog(self):
-        decision = self.decide(ANONYMOUS, "read")
+        decision = self.policy.catalog_lists(ANONYMOUS, self.repository)
         status, value = attempt(lambda: self.client().catalog(), 200)
         expected = "%s %s in /v2/_catalog" % (
             self.repository,

@@ -110,6 +110,7 @@ def random_requests(rng: random.Random, count: int) -> list[dict]:
                 "put_digest",
                 "delete",
                 "metrics",
+                "catalog",
             ]
         )
         requests.append({"who": who, "operation": operation, "repo": rng.choice(REPOS)})

@@ -4,7 +4,8 @@ For every policy (tests/differential/policy_cases.py) zot is started with it, ev
 logs in once and creates an API key, and zot is restarted with the same policy but other
 group memberships, so that the API keys carry groups stored under the first version. Then
 random requests (anonymous, password, API key; read by tag or digest, blob upload, manifest
-PUT to a new tag, an existing tag or a digest, DELETE, /metrics) are sent. The engine is
+PUT to a new tag, an existing tag or a digest, DELETE, /metrics, whether /v2/_catalog lists
+the repository) are sent. The engine is
 given what zot's CEL conditions see of each request (reference, method, client address),
 so it never answers "conditional". Its decision must match the status: allowed <=> neither
 401 nor 403, and a denial's status.
@@ -65,6 +66,8 @@ def send(url, request, auth):
     bad_manifest = {"data": b"{}", "headers": {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}}
     if operation == "metrics":
         return requests.get(f"{url}/metrics", auth=auth, timeout=30)
+    if operation == "catalog":
+        return requests.get(f"{url}/v2/_catalog", auth=auth, timeout=30)
     if operation == "read_tag":
         return requests.get(f"{base}/manifests/seed", auth=auth, timeout=30)
     if operation == "read_digest":
@@ -96,6 +99,8 @@ def expected(before, after, request):
         identity = {"user": who["user"], "login_groups": login}
     if request["operation"] == "metrics":
         return identity, after.decide_metrics(identity)
+    if request["operation"] == "catalog":
+        return identity, after.catalog_lists(identity, request["repo"])
     action, method, reference = OPERATIONS[request["operation"]]
     attributes = {"reference": request.get("tag", reference), "method": method, "client_ip": "127.0.0.1"}
     return identity, after.decide(identity, request["repo"], action, attributes)
@@ -143,11 +148,16 @@ def test_engine_decides_like_real_zot(tmp_path):
                     auth = (who["user"], PASSWORD)
                 elif who["kind"] == "api_key":
                     auth = (who["user"], keys[who["user"]])
-                status = send(registry.url, request, auth).status_code
+                answer = send(registry.url, request, auth)
+                status = answer.status_code
                 checked += 1
                 statuses.add(status)
                 with_conditions += bool(decision.get("conditions"))
-                agrees = status not in (401, 403) if decision["allowed"] else status == decision["status"]
+                if request["operation"] == "catalog":
+                    listed = status == 200 and request["repo"] in answer.json()["repositories"]
+                    agrees = listed == decision["allowed"] and status == decision["status"]
+                else:
+                    agrees = status not in (401, 403) if decision["allowed"] else status == decision["status"]
                 agrees = agrees and not decision.get("conditional")
                 if not agrees:
                     mismatches.append(

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils import access_policy_cel
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+    LoadedPolicy,
     decide,
     evaluate_queries,
     validate_access_control,
@@ -204,3 +205,19 @@ def test_attributes_may_be_str_subclasses():
 
     policy = conditional_policy(Tagged('req.tag == "v1"'))
     assert decide(policy, {"user": "ci"}, "x", "update", {"tag": Tagged("v1")})["allowed"]
+
+
+def test_catalog_listing_ignores_conditions_and_admin_actions():
+    # zot filters /v2/_catalog without the request's repository and reference: a grant
+    # with conditions lists the repository, and adminPolicy users see every repository.
+    policy = conditional_policy('req.tag == "never"', admin={"users": ["root"], "actions": []})
+    policy["repositories"]["private/**"] = {"policies": [{"users": ["u"], "actions": ["read"]}]}
+    never = {"users": ["ci"], "actions": ["read"], "conditions": [{"expression": 'req.tag == "never"'}]}
+    policy["repositories"]["c/**"] = {"policies": [never]}
+    policy = LoadedPolicy(policy)
+    assert not policy.decide({"user": "ci"}, "c/x", "read", {"tag": "v1"})["allowed"]
+    assert policy.catalog_lists({"user": "ci"}, "c/x")["allowed"] is True
+    assert policy.catalog_lists({"user": "ci"}, "private/x")["allowed"] is False
+    assert policy.catalog_lists({"user": "u"}, "private/x")["allowed"] is True
+    assert policy.catalog_lists({"user": "root"}, "private/x")["allowed"] is True
+    assert policy.catalog_lists({"anonymous": True}, "x")["status"] == 401

@@ -155,9 +155,12 @@ def effective_groups(access_control: dict, who: dict) -> list[str]:
         return list(who["login_groups"])
     groups = list(who["groups"])
     if not who["oidc"]:
-        for name, group in sorted((access_control.get("groups") or {}).items()):
-            if who["user"] in ((group or {}).get("users") or []) and name not in groups:
-                groups.append(name)
+        listing = [
+            name
+            for name, group in (access_control.get("groups") or {}).items()
+            if who["user"] in ((group or {}).get("users") or [])
+        ]
+        groups += [name for name in sorted(listing) if name not in groups]
     return groups
 
 
@@ -176,11 +179,15 @@ _FIELDS = {
 }
 
 
+_CANONICAL = {kind: frozenset(names) for kind, names in _FIELDS.items()}
+
+
 def canonical_fields(value, kind: str):
     """`value` with its field names spelled as the schema spells them (zot matches field
     names case-insensitively). Unknown names are kept as given; a field given twice in
-    different cases keeps the canonical spelling's value, else the last one."""
-    if not isinstance(value, dict):
+    different cases keeps the canonical spelling's value, else the last one. `value` itself
+    when it is spelled canonically already (never changed in place)."""
+    if not isinstance(value, dict) or _CANONICAL[kind].issuperset(value):
         return value
     names = {name.lower(): name for name in _FIELDS[kind]}
     result = {}
@@ -192,43 +199,81 @@ def canonical_fields(value, kind: str):
     return result
 
 
+def _replaced(value: dict, key, new) -> dict:
+    # Copy on change: the caller's policy is never modified, and a canonical one not copied.
+    if value.get(key) is new:
+        return value
+    return {**value, key: new}
+
+
+def _mapped(items, function):
+    """`items` (a list or a dict's values) through `function`; `items` itself if unchanged."""
+    if isinstance(items, dict):
+        mapped = {key: function(item) for key, item in items.items()}
+        unchanged = all(mapped[key] is item for key, item in items.items())
+    else:
+        mapped = [function(item) for item in items]
+        unchanged = all(new is old for new, old in zip(mapped, items, strict=True))
+    return items if unchanged else mapped
+
+
+def _canonical_condition(value):
+    return canonical_fields(value, "condition")
+
+
+def _canonical_policy(value):
+    value = canonical_fields(value, "policy")
+    if isinstance(value, dict) and isinstance(value.get("conditions"), list):
+        value = _replaced(value, "conditions", _mapped(value["conditions"], _canonical_condition))
+    return value
+
+
+def canonical_policy_group(value):
+    """A glob's body with canonical field names, its policy entries included."""
+    value = canonical_fields(value, "policyGroup")
+    if isinstance(value, dict) and isinstance(value.get("policies"), list):
+        value = _replaced(value, "policies", _mapped(value["policies"], _canonical_policy))
+    return value
+
+
+def _canonical_group(value):
+    return canonical_fields(value, "group")
+
+
 def canonical_access_control(access_control):
     """The accessControl value with every field name in canonical spelling (map keys such
-    as globs and group names unchanged)."""
+    as globs and group names unchanged); shares every part that needed no change."""
+    access_control = _canonical_top(access_control)
+    if isinstance(access_control, dict) and isinstance(access_control.get("repositories"), dict):
+        repositories = _mapped(access_control["repositories"], canonical_policy_group)
+        access_control = _replaced(access_control, "repositories", repositories)
+    return access_control
+
+
+def _canonical_top(access_control):
+    # Everything but the globs' bodies, which deciding canonicalises one glob at a time.
     access_control = canonical_fields(access_control, "accessControl")
     if not isinstance(access_control, dict):
         return access_control
-
-    def policy(value):
-        value = canonical_fields(value, "policy")
-        if isinstance(value, dict) and isinstance(value.get("conditions"), list):
-            value["conditions"] = [canonical_fields(c, "condition") for c in value["conditions"]]
-        return value
-
-    repositories = access_control.get("repositories")
-    if isinstance(repositories, dict):
-        canonical = {}
-        for pattern, group in repositories.items():
-            group = canonical_fields(group, "policyGroup")
-            if isinstance(group, dict) and isinstance(group.get("policies"), list):
-                group["policies"] = [policy(p) for p in group["policies"]]
-            canonical[pattern] = group
-        access_control["repositories"] = canonical
     if "adminPolicy" in access_control:
-        access_control["adminPolicy"] = policy(access_control["adminPolicy"])
+        access_control = _replaced(
+            access_control, "adminPolicy", _canonical_policy(access_control["adminPolicy"])
+        )
     if isinstance(access_control.get("groups"), dict):
-        access_control["groups"] = {
-            name: canonical_fields(group, "group") for name, group in access_control["groups"].items()
-        }
+        groups = _mapped(access_control["groups"], _canonical_group)
+        access_control = _replaced(access_control, "groups", groups)
     if "metrics" in access_control:
-        access_control["metrics"] = canonical_fields(access_control["metrics"], "metrics")
+        metrics = canonical_fields(access_control["metrics"], "metrics")
+        access_control = _replaced(access_control, "metrics", metrics)
     return access_control
 
 
 def normalise(access_control: dict | None) -> dict:
-    """The policy as zot holds it after loading: field names canonical, glob and group keys
-    lowercased (values such as user and group names in policies are kept as written)."""
-    access_control = dict(canonical_access_control(access_control or {}))
+    """The policy as zot holds it after loading: glob and group keys lowercased (values such
+    as user and group names in policies are kept as written), field names canonical except
+    inside the globs' bodies (see canonical_policy_group; canonical_access_control first
+    for all of them): a decision reads one body, and canonicalising thousands costs time."""
+    access_control = dict(_canonical_top(access_control or {}))
     for key in ("repositories", "groups"):
         if isinstance(access_control.get(key), dict):
             access_control[key] = {name.lower(): v for name, v in access_control[key].items()}
@@ -244,7 +289,8 @@ def anonymous_allowed_in(access_control: dict) -> bool:
     repository has a non-empty anonymousPolicy (AnonymousPolicyExists); otherwise it is
     refused with 401 before any policy is looked at (metrics have their own rule)."""
     return any(
-        (group or {}).get("anonymousPolicy") for group in (access_control.get("repositories") or {}).values()
+        (canonical_fields(group, "policyGroup") or {}).get("anonymousPolicy")
+        for group in (access_control.get("repositories") or {}).values()
     )
 
 
@@ -269,7 +315,7 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
     for pattern in access_control.get("repositories") or {}:
         entry = _indexed_glob(pattern)
         # A glob only matches names starting with one of its literal prefixes.
-        if entry and any(repo.startswith(prefix) for prefix in entry[1]) and glob_matches(pattern, repo):
+        if entry and repo.startswith(entry[1]) and glob_matches(pattern, repo):
             matching.append(pattern)
     if not matching:
         return _catch_all(access_control)
@@ -279,12 +325,12 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
 
 
 @functools.lru_cache(maxsize=65536)
-def _indexed_glob(pattern: str) -> tuple[int, frozenset[str]] | None:
+def _indexed_glob(pattern: str) -> tuple[int, tuple[str, ...]] | None:
     """(byte length, literal prefixes) of a glob that can win; None for one that never does
     (invalid globs match nothing; an empty one never replaces zot's "" start value)."""
     if not pattern or not is_valid_glob(pattern):
         return None
-    return _byte_length(pattern), frozenset(prefix for prefix, _suffix in literal_affixes(pattern))
+    return _byte_length(pattern), tuple(sorted({prefix for prefix, _suffix in literal_affixes(pattern)}))
 
 
 class LoadedPolicy:
@@ -304,6 +350,7 @@ class LoadedPolicy:
         self._scanned_globs = False
         self._scanned_groups = False
         self._anonymous_allowed = None
+        self._policy_groups = {}
 
     @property
     def access_control(self) -> dict:
@@ -340,6 +387,14 @@ class LoadedPolicy:
             return _catch_all(self.access_control)
         tied.sort()
         return tied[0], tied[1:]
+
+    def policy_group(self, pattern: str) -> dict:
+        """The body of glob `pattern` with canonical field names ({} when empty)."""
+        if pattern not in self._policy_groups:
+            self._policy_groups[pattern] = (
+                canonical_policy_group(self.access_control["repositories"][pattern]) or {}
+            )
+        return self._policy_groups[pattern]
 
     def effective_groups(self, who: dict) -> list[str]:
         """`effective_groups` against this policy."""
@@ -387,7 +442,7 @@ class LoadedPolicy:
             return {"allowed": True, "status": 200, "reason": "adminPolicy names the caller"}
         grants = []
         if pattern is not None:
-            grants = _grants(self.access_control["repositories"][pattern] or {}, who, groups, "read")
+            grants = _grants(self.policy_group(pattern), who, groups, "read")
         where = f'glob "{pattern}"' if pattern is not None else "no glob"
         verb = "grants" if grants else "does not grant"
         reason = f"{where} {verb} read (conditions aside)"
@@ -520,7 +575,7 @@ def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: di
 
     grants = []
     if pattern is not None:
-        grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
+        grants = _grants(policy.policy_group(pattern), who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
     held, unknown, failed = None, [], []
@@ -712,7 +767,7 @@ def _unmatched_repo(policy: LoadedPolicy) -> str | None:
 def summarize(access_control: dict) -> list[dict]:
     """Who can do what: one row per (glob, identity) plus a row per identity for a repository
     matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
-    access_control = normalise(access_control)
+    access_control = normalise(canonical_access_control(access_control))
     policy = LoadedPolicy(access_control)
     targets = []
     for pattern in sorted(access_control.get("repositories") or {}):
@@ -879,12 +934,18 @@ def _prerequisite_messages(access_control: dict) -> tuple[list[str], list[str]]:
     patterns = [p for p in sorted(access_control.get("repositories") or {}) if not p or is_valid_glob(p)]
     if "" not in patterns:
         patterns.append(None)  # repositories no glob matches
+    # The same identities recur under every glob (anonymous, any other user, admins).
+    identities = {}
     for pattern in patterns:
         for who, known in _identities_under(access_control, pattern, members, admins):
-            parsed = parse_who(who, "who")
+            key = (who.get("anonymous"), who.get("user"), tuple(who.get("groups", ())))
+            if key not in identities:
+                parsed = parse_who(who, "who")
+                identities[key] = parsed, policy.effective_groups(parsed)
+            parsed, groups = identities[key]
             if parsed["anonymous"] and not policy.anonymous_allowed():
                 continue
-            paths = _grant_paths(access_control, pattern, parsed, policy.effective_groups(parsed))
+            paths = _grant_paths(access_control, pattern, parsed, groups)
             for action in ACTIONS:
                 if action not in paths:
                     continue

@@ -521,3 +521,28 @@ def test_a_glob_with_an_empty_body_does_not_exist_for_zot():
     policy["repositories"]["b/**"] = {"defaultPolicy": []}
     kept = decide(policy, {"user": "u"}, "b/x", "create")
     assert kept["status"] == 403 and kept["matched_pattern"] == "b/**"
+
+
+def test_canonical_spelling_never_changes_the_callers_policy():
+    import copy
+
+    from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+        canonical_access_control,
+    )
+
+    given = {
+        "repositories": {
+            "a/**": {"DefaultPolicy": ["read"], "policies": [{"Users": ["u"], "actions": ["create"]}]},
+            "b/**": {"defaultPolicy": ["read"]},
+        },
+        "Groups": {"g": {"USERS": ["u"]}},
+    }
+    before = copy.deepcopy(given)
+    canonical = canonical_access_control(given)
+    assert given == before
+    assert canonical["repositories"]["a/**"]["defaultPolicy"] == ["read"]
+    assert canonical["repositories"]["a/**"]["policies"][0]["users"] == ["u"]
+    assert canonical["groups"]["g"] == {"users": ["u"]}
+    # Parts already spelled canonically are shared, not copied.
+    assert canonical["repositories"]["b/**"] is given["repositories"]["b/**"]
+    assert canonical_access_control(canonical) is canonical

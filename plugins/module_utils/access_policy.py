@@ -992,6 +992,8 @@ def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
             by_lower.setdefault(name.lower(), []).append(name)
         for name in sorted(names):
             lowered = name.lower()
+            if lowered == name and len(by_lower[lowered]) == 1:
+                continue  # nothing to say; most names
             path = json_path(container, name)
             if len(by_lower[lowered]) > 1:
                 others = [n for n in by_lower[lowered] if n != name]

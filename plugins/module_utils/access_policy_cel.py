@@ -189,7 +189,8 @@ def request_attributes(request: dict | None, where: str) -> dict:
     An empty reference is a route without one (blob uploads, tag lists). client_ip without
     forwarded_for means no X-Forwarded-For header; tls_version implies tls.
     """
-    request = request or {}
+    if not request:
+        return {}
     if not isinstance(request, dict):
         raise ValueError(f"{where}: must be a dict of request attributes")
     unknown = sorted(set(request) - set(REQUEST_FIELDS))

@@ -36,6 +36,7 @@ ARGUMENT_SPEC = {
             "repos": {"type": "list", "elements": "str"},
             "action": {"type": "str", "choices": _ACTIONS},
             "actions": {"type": "list", "elements": "str", "choices": _ACTIONS},
+            "request": {"type": "dict"},
         },
         "mutually_exclusive": [["repo", "repos"], ["action", "actions"]],
         "required_one_of": [["repo", "repos"]],

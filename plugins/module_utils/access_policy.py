@@ -29,8 +29,11 @@ tag that already exists needs `update` instead of `create` (even with the same d
 Whether a tag exists is the caller's concern: ask "update" for a re-push, "create" for a
 new tag.
 
-CEL `conditions` are not evaluated yet: a grant depending on them makes the answer
-`conditional` (not allowed), with the expressions in `conditions`.
+CEL `conditions` (access_policy_cel) are evaluated against the request attributes a query
+gives (`request`: reference, method, client_ip, time, ...) plus those every decision knows
+(action, repository, user, auth); an entry grants only when all its conditions are true.
+When the answer depends on attributes not given, it is `conditional` (not allowed), with
+the expressions in `conditions`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,16 @@ from __future__ import annotations
 import functools
 import re
 
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_cel import (
+    MIN_VERSION as CEL_MIN_VERSION,
+)
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_cel import (
+    CelUnavailable,
+    compile_error,
+    evaluate,
+    request_attributes,
+    result_type,
+)
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
     GlobError,
     example_name,
@@ -142,9 +155,12 @@ def effective_groups(access_control: dict, who: dict) -> list[str]:
         return list(who["login_groups"])
     groups = list(who["groups"])
     if not who["oidc"]:
-        for name, group in sorted((access_control.get("groups") or {}).items()):
-            if who["user"] in ((group or {}).get("users") or []) and name not in groups:
-                groups.append(name)
+        listing = [
+            name
+            for name, group in (access_control.get("groups") or {}).items()
+            if who["user"] in ((group or {}).get("users") or [])
+        ]
+        groups += [name for name in sorted(listing) if name not in groups]
     return groups
 
 
@@ -163,11 +179,15 @@ _FIELDS = {
 }
 
 
+_CANONICAL = {kind: frozenset(names) for kind, names in _FIELDS.items()}
+
+
 def canonical_fields(value, kind: str):
     """`value` with its field names spelled as the schema spells them (zot matches field
     names case-insensitively). Unknown names are kept as given; a field given twice in
-    different cases keeps the canonical spelling's value, else the last one."""
-    if not isinstance(value, dict):
+    different cases keeps the canonical spelling's value, else the last one. `value` itself
+    when it is spelled canonically already (never changed in place)."""
+    if not isinstance(value, dict) or _CANONICAL[kind].issuperset(value):
         return value
     names = {name.lower(): name for name in _FIELDS[kind]}
     result = {}
@@ -179,43 +199,81 @@ def canonical_fields(value, kind: str):
     return result
 
 
+def _replaced(value: dict, key, new) -> dict:
+    # Copy on change: the caller's policy is never modified, and a canonical one not copied.
+    if value.get(key) is new:
+        return value
+    return {**value, key: new}
+
+
+def _mapped(items, function):
+    """`items` (a list or a dict's values) through `function`; `items` itself if unchanged."""
+    if isinstance(items, dict):
+        mapped = {key: function(item) for key, item in items.items()}
+        unchanged = all(mapped[key] is item for key, item in items.items())
+    else:
+        mapped = [function(item) for item in items]
+        unchanged = all(new is old for new, old in zip(mapped, items, strict=True))
+    return items if unchanged else mapped
+
+
+def _canonical_condition(value):
+    return canonical_fields(value, "condition")
+
+
+def _canonical_policy(value):
+    value = canonical_fields(value, "policy")
+    if isinstance(value, dict) and isinstance(value.get("conditions"), list):
+        value = _replaced(value, "conditions", _mapped(value["conditions"], _canonical_condition))
+    return value
+
+
+def canonical_policy_group(value):
+    """A glob's body with canonical field names, its policy entries included."""
+    value = canonical_fields(value, "policyGroup")
+    if isinstance(value, dict) and isinstance(value.get("policies"), list):
+        value = _replaced(value, "policies", _mapped(value["policies"], _canonical_policy))
+    return value
+
+
+def _canonical_group(value):
+    return canonical_fields(value, "group")
+
+
 def canonical_access_control(access_control):
     """The accessControl value with every field name in canonical spelling (map keys such
-    as globs and group names unchanged)."""
+    as globs and group names unchanged); shares every part that needed no change."""
+    access_control = _canonical_top(access_control)
+    if isinstance(access_control, dict) and isinstance(access_control.get("repositories"), dict):
+        repositories = _mapped(access_control["repositories"], canonical_policy_group)
+        access_control = _replaced(access_control, "repositories", repositories)
+    return access_control
+
+
+def _canonical_top(access_control):
+    # Everything but the globs' bodies, which deciding canonicalises one glob at a time.
     access_control = canonical_fields(access_control, "accessControl")
     if not isinstance(access_control, dict):
         return access_control
-
-    def policy(value):
-        value = canonical_fields(value, "policy")
-        if isinstance(value, dict) and isinstance(value.get("conditions"), list):
-            value["conditions"] = [canonical_fields(c, "condition") for c in value["conditions"]]
-        return value
-
-    repositories = access_control.get("repositories")
-    if isinstance(repositories, dict):
-        canonical = {}
-        for pattern, group in repositories.items():
-            group = canonical_fields(group, "policyGroup")
-            if isinstance(group, dict) and isinstance(group.get("policies"), list):
-                group["policies"] = [policy(p) for p in group["policies"]]
-            canonical[pattern] = group
-        access_control["repositories"] = canonical
     if "adminPolicy" in access_control:
-        access_control["adminPolicy"] = policy(access_control["adminPolicy"])
+        access_control = _replaced(
+            access_control, "adminPolicy", _canonical_policy(access_control["adminPolicy"])
+        )
     if isinstance(access_control.get("groups"), dict):
-        access_control["groups"] = {
-            name: canonical_fields(group, "group") for name, group in access_control["groups"].items()
-        }
+        groups = _mapped(access_control["groups"], _canonical_group)
+        access_control = _replaced(access_control, "groups", groups)
     if "metrics" in access_control:
-        access_control["metrics"] = canonical_fields(access_control["metrics"], "metrics")
+        metrics = canonical_fields(access_control["metrics"], "metrics")
+        access_control = _replaced(access_control, "metrics", metrics)
     return access_control
 
 
 def normalise(access_control: dict | None) -> dict:
-    """The policy as zot holds it after loading: field names canonical, glob and group keys
-    lowercased (values such as user and group names in policies are kept as written)."""
-    access_control = dict(canonical_access_control(access_control or {}))
+    """The policy as zot holds it after loading: glob and group keys lowercased (values such
+    as user and group names in policies are kept as written), field names canonical except
+    inside the globs' bodies (see canonical_policy_group; canonical_access_control first
+    for all of them): a decision reads one body, and canonicalising thousands costs time."""
+    access_control = dict(_canonical_top(access_control or {}))
     for key in ("repositories", "groups"):
         if isinstance(access_control.get(key), dict):
             access_control[key] = {name.lower(): v for name, v in access_control[key].items()}
@@ -231,7 +289,8 @@ def anonymous_allowed_in(access_control: dict) -> bool:
     repository has a non-empty anonymousPolicy (AnonymousPolicyExists); otherwise it is
     refused with 401 before any policy is looked at (metrics have their own rule)."""
     return any(
-        (group or {}).get("anonymousPolicy") for group in (access_control.get("repositories") or {}).values()
+        (canonical_fields(group, "policyGroup") or {}).get("anonymousPolicy")
+        for group in (access_control.get("repositories") or {}).values()
     )
 
 
@@ -256,7 +315,7 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
     for pattern in access_control.get("repositories") or {}:
         entry = _indexed_glob(pattern)
         # A glob only matches names starting with one of its literal prefixes.
-        if entry and any(repo.startswith(prefix) for prefix in entry[1]) and glob_matches(pattern, repo):
+        if entry and repo.startswith(entry[1]) and glob_matches(pattern, repo):
             matching.append(pattern)
     if not matching:
         return _catch_all(access_control)
@@ -266,12 +325,12 @@ def longest_match(access_control: dict, repo: str) -> tuple[str | None, list[str
 
 
 @functools.lru_cache(maxsize=65536)
-def _indexed_glob(pattern: str) -> tuple[int, frozenset[str]] | None:
+def _indexed_glob(pattern: str) -> tuple[int, tuple[str, ...]] | None:
     """(byte length, literal prefixes) of a glob that can win; None for one that never does
     (invalid globs match nothing; an empty one never replaces zot's "" start value)."""
     if not pattern or not is_valid_glob(pattern):
         return None
-    return _byte_length(pattern), frozenset(prefix for prefix, _suffix in literal_affixes(pattern))
+    return _byte_length(pattern), tuple(sorted({prefix for prefix, _suffix in literal_affixes(pattern)}))
 
 
 class LoadedPolicy:
@@ -291,6 +350,7 @@ class LoadedPolicy:
         self._scanned_globs = False
         self._scanned_groups = False
         self._anonymous_allowed = None
+        self._policy_groups = {}
 
     @property
     def access_control(self) -> dict:
@@ -328,6 +388,14 @@ class LoadedPolicy:
         tied.sort()
         return tied[0], tied[1:]
 
+    def policy_group(self, pattern: str) -> dict:
+        """The body of glob `pattern` with canonical field names ({} when empty)."""
+        if pattern not in self._policy_groups:
+            self._policy_groups[pattern] = (
+                canonical_policy_group(self.access_control["repositories"][pattern]) or {}
+            )
+        return self._policy_groups[pattern]
+
     def effective_groups(self, who: dict) -> list[str]:
         """`effective_groups` against this policy."""
         if who["anonymous"] or who["oidc"] or who.get("login_groups") is not None:
@@ -355,9 +423,30 @@ class LoadedPolicy:
                 local_groups.setdefault(user, []).append(name)
         return local_groups
 
-    def decide(self, who: dict, repo: str, action: str) -> dict:
+    def decide(self, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
         """`decide` (see there) against this policy."""
-        return _decide(self, parse_who(who, "who"), repo, action)
+        return _decide(self, parse_who(who, "who"), repo, action, request_attributes(request, "request"))
+
+    def catalog_lists(self, who: dict, repo: str) -> dict:
+        """Whether GET /v2/_catalog lists `repo` to `who` (AuthzFilterFunc) - {allowed, status
+        (of the catalog request), tied_patterns, reason}: admins (named by
+        adminPolicy, whatever its actions) see every repository; anyone else sees those whose
+        applying glob grants them read, with CEL conditions not evaluated (zot decides the
+        listing without the request's repository and reference)."""
+        who = parse_who(who, "who")
+        groups = self.effective_groups(who)
+        pattern, tied = self.longest_match(repo)
+        if who["anonymous"] and not self.anonymous_allowed():
+            return {"allowed": False, "status": 401, "reason": "requests without credentials are refused"}
+        if _is_admin(self.access_control, who, groups):
+            return {"allowed": True, "status": 200, "reason": "adminPolicy names the caller"}
+        grants = []
+        if pattern is not None:
+            grants = _grants(self.policy_group(pattern), who, groups, "read")
+        where = f'glob "{pattern}"' if pattern is not None else "no glob"
+        verb = "grants" if grants else "does not grant"
+        reason = f"{where} {verb} read (conditions aside)"
+        return {"allowed": bool(grants), "status": 200, "tied_patterns": tied, "reason": reason}
 
     def anonymous_allowed(self) -> bool:
         if self._anonymous_allowed is None:
@@ -422,31 +511,48 @@ def _admin_grants(access_control: dict, who: dict, groups: list[str], action: st
     return []
 
 
-def decide(access_control: dict, who: dict, repo: str, action: str) -> dict:
+def decide(access_control: dict, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
     """What zot answers when `who` does `action` on repository `repo`.
 
-    CEL `conditions` of a policy entry are not evaluated (yet): an answer that depends on
-    one is reported as conditional, never as allowed.
+    `request`: what else is known of the request, for CEL conditions (see
+    access_policy_cel.request_attributes); an answer that depends on a condition reading
+    something not given is reported as conditional, never as allowed.
 
     Returns a dict:
       allowed          bool; True only when a grant holds whatever the unknown attributes are
-      conditional      True when the answer depends on CEL conditions (allowed is then False)
+      conditional      True when the answer depends on CEL conditions reading request
+                       attributes not given (allowed is then False)
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
                        403 authenticated denied (for a conditional answer: the denial status)
       matched_pattern  the single glob zot applied ("" for the catch-all), or None
       tied_patterns    other globs of the same length that also match (zot picks at random)
       granted_by       user | group | defaultPolicy | anonymousPolicy | adminPolicy | none
-      conditions       CEL expressions the answer depends on ([] = unconditional)
+      conditions       CEL expressions the answer depends on: the granting entry's, else
+                       the undecided ones, else those that denied ([] = none involved)
       groups           the caller's effective groups
       reason           one sentence explaining the decision
 
     Each call loads the policy again (time linear in its size); for many decisions against
     one policy, use `LoadedPolicy(access_control).decide`.
     """
-    return LoadedPolicy(access_control).decide(who, repo, action)
+    return LoadedPolicy(access_control).decide(who, repo, action, request)
 
 
-def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
+def _conditions_hold(conditions: list[str], attributes: dict) -> bool | None:
+    """zot's policyConditionsMet: all true grants, any false (or error) does not; None
+    when that depends on request attributes not given (or the CEL library is missing)."""
+    results = []
+    for expression in conditions:
+        try:
+            results.append(evaluate(expression, attributes))
+        except CelUnavailable:
+            results.append(None)
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: dict) -> dict:
     access_control = policy.access_control
     groups = policy.effective_groups(who)
     pattern, tied = policy.longest_match(repo)
@@ -469,25 +575,42 @@ def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str) -> dict:
 
     grants = []
     if pattern is not None:
-        grants = _grants(access_control["repositories"][pattern] or {}, who, groups, action)
+        grants = _grants(policy.policy_group(pattern), who, groups, action)
     grants += _admin_grants(access_control, who, groups, action)
 
-    # A grant without conditions holds; one with CEL conditions is not evaluated here.
-    chosen = next((grant for grant in grants if not grant[1]), None)
-    unknown = [grant for grant in grants if grant[1]]
-    if chosen is not None:
-        result.update(allowed=True, status=200, granted_by=chosen[0])
+    held, unknown, failed = None, [], []
+    for grant in grants:
+        holds = True
+        if grant[1]:
+            attributes = dict(
+                request,
+                action=action,
+                repository=repo,
+                user={"username": who["user"], "groups": groups},
+                auth={"anonymous": who["anonymous"], "admin": _is_admin(access_control, who, groups)},
+            )
+            holds = _conditions_hold(grant[1], attributes)
+        if holds:
+            held = grant
+            break
+        (unknown if holds is None else failed).append(grant)
+    if held is not None:
+        result.update(allowed=True, status=200, granted_by=held[0], conditions=held[1])
     elif unknown:
         result.update(conditional=True, conditions=[c for grant in unknown for c in grant[1]])
+    else:
+        result["conditions"] = [c for grant in failed for c in grant[1]]
 
     where = f'glob "{pattern}"' if pattern else ('the catch-all glob ""' if pattern == "" else "no glob")
     if result["allowed"]:
         reason = f"{result['granted_by']} grants {action} ({where} applies)"
     elif unknown:
         reason = (
-            f"{where} applies; granted only if a CEL condition holds, which is not evaluated "
-            "here: " + " | ".join(result["conditions"])
+            f"{where} applies; granted only if a CEL condition holds, which depends on request "
+            "attributes not given: " + " | ".join(result["conditions"])
         )
+    elif failed:
+        reason = f"{where} applies; the CEL conditions of every entry granting {action} are false"
     elif pattern is None:
         reason = f'"{repo}" matches no glob: only adminPolicy applies, and it does not grant'
     else:
@@ -522,7 +645,8 @@ def _check_actions(actions: list[str], where: str) -> None:
 
 
 def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
-    """Answer each query {who, repo|repos, action|actions (default: all four)}.
+    """Answer each query {who, repo|repos, action|actions (default: all four), request
+    (attributes for CEL conditions, optional)}.
 
     One row per (who, repo, action): the query's who/repo/action plus `decide`'s keys.
     """
@@ -532,7 +656,7 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
         where = f"queries[{index}]"
         if not isinstance(query, dict):
             raise ValueError(f"{where}: must be a dict with who, repo(s) and action(s)")
-        unknown = sorted(set(query) - {"who", "repo", "repos", "action", "actions"})
+        unknown = sorted(set(query) - {"who", "repo", "repos", "action", "actions", "request"})
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
         who = query.get("who")
@@ -540,10 +664,14 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
         repos = _as_list(query, "repo", "repos", where)
         actions = _as_list(query, "action", "actions", where, default=ACTIONS)
         _check_actions(actions, where)
+        request = query.get("request")
+        request_attributes(request, f"{where}.request")
         for repo in repos:
             for action in actions:
                 row = {"who": who, "repo": repo, "action": action}
-                row.update(policy.decide(who, repo, action))
+                if request:
+                    row["request"] = request
+                row.update(policy.decide(who, repo, action, request))
                 rows.append(row)
     return rows
 
@@ -639,7 +767,7 @@ def _unmatched_repo(policy: LoadedPolicy) -> str | None:
 def summarize(access_control: dict) -> list[dict]:
     """Who can do what: one row per (glob, identity) plus a row per identity for a repository
     matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
-    access_control = normalise(access_control)
+    access_control = normalise(canonical_access_control(access_control))
     policy = LoadedPolicy(access_control)
     targets = []
     for pattern in sorted(access_control.get("repositories") or {}):
@@ -806,12 +934,18 @@ def _prerequisite_messages(access_control: dict) -> tuple[list[str], list[str]]:
     patterns = [p for p in sorted(access_control.get("repositories") or {}) if not p or is_valid_glob(p)]
     if "" not in patterns:
         patterns.append(None)  # repositories no glob matches
+    # The same identities recur under every glob (anonymous, any other user, admins).
+    identities = {}
     for pattern in patterns:
         for who, known in _identities_under(access_control, pattern, members, admins):
-            parsed = parse_who(who, "who")
+            key = (who.get("anonymous"), who.get("user"), tuple(who.get("groups", ())))
+            if key not in identities:
+                parsed = parse_who(who, "who")
+                identities[key] = parsed, policy.effective_groups(parsed)
+            parsed, groups = identities[key]
             if parsed["anonymous"] and not policy.anonymous_allowed():
                 continue
-            paths = _grant_paths(access_control, pattern, parsed, policy.effective_groups(parsed))
+            paths = _grant_paths(access_control, pattern, parsed, groups)
             for action in ACTIONS:
                 if action not in paths:
                     continue
@@ -858,6 +992,8 @@ def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
             by_lower.setdefault(name.lower(), []).append(name)
         for name in sorted(names):
             lowered = name.lower()
+            if lowered == name and len(by_lower[lowered]) == 1:
+                continue  # nothing to say; most names
             path = json_path(container, name)
             if len(by_lower[lowered]) > 1:
                 others = [n for n in by_lower[lowered] if n != name]
@@ -878,7 +1014,7 @@ def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-def _glob_messages(access_control: dict) -> list[str]:
+def _glob_messages(access_control: dict, refused: list[str]) -> list[str]:
     errors = []
     patterns = sorted((access_control.get("repositories") or {}).keys())
     valid = []
@@ -897,6 +1033,7 @@ def _glob_messages(access_control: dict) -> list[str]:
             errors.append(
                 f"{path}: invalid glob (unclosed [ or {{, stray }}, or a trailing \\); zot refuses to start"
             )
+            refused.append(errors[-1])
         elif pattern.startswith("/"):
             errors.append(f'{path}: a leading "/" never matches (repository names have none)')
         else:
@@ -982,24 +1119,54 @@ def validate_access_control(
     local_users: htpasswd users; when given, users named in policies but absent are warned
     about. metrics_enabled: whether the metrics extension is on; None skips that check.
     """
+    audit = audit_access_control(
+        access_control,
+        auth_methods=auth_methods,
+        zot_version=zot_version,
+        local_users=local_users,
+        metrics_enabled=metrics_enabled,
+    )
+    return audit["errors"], audit["warnings"]
+
+
+def audit_access_control(access_control: dict, **options) -> dict:
+    """`validate_access_control` (same options), as a dict: errors (zot refuses the policy, or
+    it cannot mean what it says), warnings (style, lint), and `refused`: the errors for which
+    zot refuses the config at start, or ignores accessControl entirely (traditional bearer
+    auth). Decisions mean what zot does exactly when `refused` is empty."""
     from ansible_collections.zotops.registry.plugins.module_utils.access_policy_schema import (
         schema_errors,
     )
 
     if not isinstance(access_control, dict):
-        return ["accessControl: must be a dict"], []
+        message = "accessControl: must be a dict"
+        return {"errors": [message], "refused": [message], "warnings": []}
     # zot matches field names case-insensitively (`defaultpolicy` is `defaultPolicy`).
     access_control = canonical_access_control(access_control)
     errors = schema_errors(access_control)
     if errors:
         # Semantic checks assume the structure; report structure first.
-        return errors, []
-    warnings = []
+        return {"errors": errors, "refused": list(errors), "warnings": []}
+    refused = []
+    errors, warnings = _semantic_messages(access_control, refused, **options)
+    return {"errors": errors, "refused": refused, "warnings": warnings}
+
+
+def _semantic_messages(
+    access_control: dict,
+    refused: list[str],
+    *,
+    auth_methods: set[str] | None = None,
+    zot_version: str | None = None,
+    local_users: set[str] | None = None,
+    metrics_enabled: bool | None = None,
+) -> tuple[list[str], list[str]]:
+    errors, warnings = [], []
 
     key_errors, key_warnings = _key_case_messages(access_control)
     errors += key_errors
     warnings += key_warnings
-    errors += _glob_messages(access_control)
+    errors += _glob_messages(access_control, refused)
 
     for parts, actions, _also_granted, kind in _policy_lists(access_control):
         for position, action in enumerate(actions):
@@ -1026,12 +1193,6 @@ def validate_access_control(
 
     for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
         for index, policy in enumerate((policy_group or {}).get("policies") or []):
-            if policy.get("conditions"):
-                warnings.append(
-                    f"{json_path('repositories', pattern, 'policies', index, 'conditions')}: "
-                    "CEL conditions are evaluated by zot only; decisions depending on them "
-                    "are reported as conditional"
-                )
             if local_users is not None:
                 for position, user in enumerate(policy.get("users") or []):
                     if user not in local_users:
@@ -1047,12 +1208,15 @@ def validate_access_control(
             "token's access claims, and bearer mode also turns off htpasswd, LDAP, API keys and "
             "anonymous access; this policy decides nothing"
         )
+        refused.append(errors[-1])
     if auth_methods is not None and not auth_methods and not _only_anonymous(access_control):
         errors.append(
             "accessControl: grants authenticated access but no authentication method is "
             "enabled (htpasswd, ldap, openid, apikey, bearer or mTLS); zot verify refuses it"
         )
+        refused.append(errors[-1])
 
+    errors += _condition_messages(access_control, zot_version, refused)
     errors += _metrics_errors(access_control)
     warnings += _metrics_warnings(access_control, metrics_enabled)
 
@@ -1062,6 +1226,51 @@ def validate_access_control(
         except ValueError as exc:
             errors.append(str(exc))
     return errors, warnings
+
+
+def _condition_lists(access_control: dict):
+    """(path parts, conditions) of every policy entry with CEL conditions."""
+    for pattern, policy_group in sorted((access_control.get("repositories") or {}).items()):
+        for index, policy in enumerate((policy_group or {}).get("policies") or []):
+            if policy.get("conditions"):
+                yield ("repositories", pattern, "policies", index, "conditions"), policy["conditions"]
+    admin = access_control.get("adminPolicy") or {}
+    if admin.get("conditions"):
+        yield ("adminPolicy", "conditions"), admin["conditions"]
+
+
+def _condition_messages(access_control: dict, zot_version: str | None, refused: list[str]) -> list[str]:
+    """What zot refuses at start (CompileAccessControl), and conditions that can never hold."""
+    errors = []
+    old_release = False
+    if zot_version is not None:
+        try:
+            old_release = parse_version(zot_version) < CEL_MIN_VERSION
+        except ValueError:
+            pass  # reported by the version check
+    for parts, conditions in _condition_lists(access_control):
+        if old_release:
+            errors.append(
+                f"{json_path(*parts)}: zot {zot_version} ignores conditions (read since "
+                f"v{'.'.join(map(str, CEL_MIN_VERSION))}), so this entry grants unconditionally"
+            )
+        for position, condition in enumerate(conditions):
+            path = json_path(*parts, position)
+            expression = condition["expression"]
+            try:
+                error = compile_error(expression)
+            except CelUnavailable as exc:
+                errors.append(f"{path}: cannot be checked: {exc}")
+                continue
+            if error:
+                errors.append(f"{path}: zot refuses to start, the CEL expression does not compile: {error}")
+                refused.append(errors[-1])
+            elif result_type(expression) not in ("BOOL", "DYN"):
+                errors.append(
+                    f"{path}: the CEL expression yields {result_type(expression).lower()}, not bool: "
+                    "zot starts, but its evaluation always fails, so this entry never grants"
+                )
+    return errors
 
 
 def _metrics_errors(access_control: dict) -> list[str]:

@@ -21,18 +21,33 @@ description:
     or upper-case group names (zot lowercases map keys), access control without an
     authentication method, anonymous write access, unreadable metrics, and zot releases
     older than v2.1.19 that do not keep create-only tags immutable.
+  - "CEL C(conditions) of policy entries and C(adminPolicy) (zot >= v2.1.17) are compiled as
+    zot compiles them at start (one variable C(req) of type map(string, dyn), the strings,
+    sets, encoders and optional-types extensions); an expression zot refuses is an error
+    naming its JSON path, for example
+    C(accessControl.repositories[\"**\"].policies[1].conditions[0])."
   - "Decisions follow zot's rules: only the single longest matching glob applies (no
     fallback to shorter globs); inside it a user or group entry, else C(defaultPolicy) for
     authenticated callers, else C(anonymousPolicy) for anonymous callers; then
     C(adminPolicy). A repository matching no glob is admin-only. Denied anonymous callers
-    get HTTP 401, denied authenticated callers 403."
+    get HTTP 401, denied authenticated callers 403. An entry with CEL conditions grants
+    only when all of them are true for the request (see O(queries[].request))."
   - "C(update) is the action for overwriting an existing tag (a manifest PUT to a tag that
     exists, even with the same digest); pushing a new tag is C(create). Whether a tag
     exists is the caller's concern: query C(update) for a re-push."
+  - Audits any config zot loads - point O(path) at a running registry's C(config.json) -
+    decisions, requirements and the summary are returned even when the task fails on
+    errors (such as a group name that can never match), so they show what zot does with
+    it; only for a config zot refuses at start, or whose accessControl it ignores, they stay
+    empty (RV(refused) says why).
   - Runs on the controller and changes nothing; with O(path) the file is read from the
     managed host.
 author:
   - zotops maintainers (@zotops)
+requirements:
+  - On the controller, the Python packages C(jsonschema) and, for policies with CEL
+    conditions, C(cel-expr-python==0.1.3) (both pinned in the collection's requirements.txt);
+    without the latter such policies fail validation with a message saying so.
 options:
   access_control:
     description:
@@ -100,11 +115,24 @@ options:
         type: list
         elements: str
         choices: [read, create, update, delete]
+      request:
+        description:
+          - "What else is known of the request, for CEL conditions (C(req.*)); the action,
+            repository, user, groups and admin status always are. Keys:
+            C(reference) (a tag or digest; zot calls one containing C(:) a digest, and an
+            empty one is a route without reference such as a blob upload) or C(tag) or
+            C(digest); C(method); C(user_agent); C(client_ip) and C(forwarded_for) (a list;
+            default none); C(tls) (bool) and C(tls_version); C(time) (RFC 3339, for
+            example C(2026-01-31T12:00:00Z)); C(claims) (a dict)."
+          - A decision whose conditions read an attribute not given is returned as
+            conditional (RV(decisions[].conditional)) with the expressions.
+        type: dict
   require:
     description:
       - Requirements the policy must meet; the task fails listing every violated
         (who, repository, action).
-      - A decision that depends on CEL C(conditions) cannot be proven and counts as violated.
+      - A decision that depends on CEL C(conditions) reading request attributes (tag, client
+        address, time, ...) cannot be proven and counts as violated.
     type: list
     elements: dict
     default: []
@@ -187,6 +215,15 @@ EXAMPLES = r"""
         repos: [apps/web]
   register: answer
 
+- name: May CI push a release tag from the build network? (CEL conditions on tag and address)
+  zotops.registry.zot_access_policy:
+    access_control: "{{ zot_access_control }}"
+    queries:
+      - who: {user: ci}
+        repo: apps/web
+        action: create
+        request: {tag: v1.4.0, client_ip: 10.8.0.12, method: PUT}
+
 - name: Print the who-can-do-what table for the docs
   ansible.builtin.debug:
     msg: "{{ answer.summary }}"
@@ -194,13 +231,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 errors:
-  description: Every error, each starting with the JSON path of the offending field.
+  description:
+    - Every error, each starting with the JSON path of the offending field - what zot
+      refuses, and what zot loads but cannot mean what it says (such as an upper-case group
+      name that no policy entry can match). Style and lint findings are RV(warnings).
   returned: always
   type: list
   elements: str
   sample:
     - 'accessControl.repositories["ci/**"].policies[0].actions[1]: unknown action "push"
       (allowed: read, create, update, delete); zot silently ignores it'
+refused:
+  description:
+    - The errors for which zot refuses the config at start (structure, invalid globs, CEL
+      expressions that do not compile, no authentication method) or ignores accessControl
+      (traditional bearer authentication); when any, no decisions are returned.
+  returned: always
+  type: list
+  elements: str
 warnings:
   description:
     - Every warning, each starting with the JSON path of the field concerned.
@@ -223,8 +271,16 @@ decisions:
     who: {description: The identity as given., type: dict}
     repo: {description: The repository., type: str}
     action: {description: The action., type: str}
+    request:
+      description: The request attributes as given, when the query gave some.
+      type: dict
     allowed:
-      description: Whether zot allows it (assuming listed CEL conditions hold).
+      description: Whether zot allows it; false for a conditional answer.
+      type: bool
+    conditional:
+      description:
+        - True when the answer depends on CEL conditions reading request attributes the
+          query did not give; RV(decisions[].conditions) lists them.
       type: bool
     status:
       description: HTTP status zot answers; 200 allowed, 401 anonymous denied, 403 denied.
@@ -241,7 +297,9 @@ decisions:
       type: str
       choices: [user, group, defaultPolicy, anonymousPolicy, adminPolicy, none]
     conditions:
-      description: CEL expressions the grant depends on; empty when unconditional.
+      description:
+        - CEL expressions the answer depends on - of the granting entry, else the undecided
+          ones (conditional answer), else those that were false; empty when none applied.
       type: list
       elements: str
     groups:
@@ -256,6 +314,7 @@ decisions:
       repo: apps/web
       action: update
       allowed: false
+      conditional: false
       status: 403
       matched_pattern: apps/**
       tied_patterns: []
@@ -274,7 +333,7 @@ summary:
       matching no glob, one row per identity (RV(summary[].pattern) null).
     - Identities are anonymous, any other authenticated user, every user named in the policy,
       and a member of every group the policy uses but does not define (IdP groups).
-  returned: when there are no errors
+  returned: always (empty when RV(refused) is not)
   type: list
   elements: dict
   contains:

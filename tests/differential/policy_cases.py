@@ -4,8 +4,9 @@ Policies mix users and groups (local group keys sometimes upper-case, so zot low
 them), overlapping globs including the "" catch-all and `**`, defaultPolicy,
 anonymousPolicy, adminPolicy and metrics. Equal-length globs that can both match are
 avoided where zot would pick one at random (the test skips requests that still hit a tie).
-Each policy comes with a second version whose group memberships changed, for API keys whose
-owner logged in under the first one.
+Some entries (and adminPolicy) carry CEL conditions on req.tag, req.action,
+req.referenceType and req.client.ip (zot >= v2.1.17). Each policy comes with a second version
+whose group memberships changed, for API keys whose owner logged in under the first one.
 """
 
 import random
@@ -14,6 +15,17 @@ USERS = ("u1", "u2", "u3", "u4")
 GROUPS = ("g1", "g2", "g3")
 ACTIONS = ("read", "create", "update", "delete")
 GLOBS = ("", "**", "a/**", "a/*", "a/b", "b/**", "{a,b}/x", "a*/**", "[ab]/*", "c", "a/**/d", "*/x", "b/c/**")
+# Requests come from 127.0.0.1 with tags "seed" and "new-N", digests, or no reference.
+CONDITIONS = (
+    'req.tag == "seed"',
+    'req.tag.startsWith("new-")',
+    'req.action != "delete"',
+    'req.action in ["read", "update"]',
+    'req.client.ip == "127.0.0.1"',
+    'req.client.ip.startsWith("10.")',
+    'req.referenceType == "digest"',
+    'req.reference == ""',
+)
 REPOS = ("a", "a/b", "a/x", "a/b/d", "b", "b/x", "b/c/d", "ab/x", "c", "x/y", "c/x")
 
 
@@ -30,6 +42,10 @@ def _groups(rng):
     return groups
 
 
+def _conditions(rng):
+    return [{"expression": e, "message": "denied"} for e in rng.sample(CONDITIONS, rng.randint(1, 2))]
+
+
 def random_policy(rng: random.Random) -> tuple[dict, dict]:
     """(access_control, access_control with other group memberships)."""
     repositories = {}
@@ -42,6 +58,8 @@ def random_policy(rng: random.Random) -> tuple[dict, dict]:
                 policy["users"] = _subset(rng, USERS, 1)
             if rng.random() < 0.6:
                 policy["groups"] = _subset(rng, GROUPS, 1)
+            if rng.random() < 0.5:
+                policy["conditions"] = _conditions(rng)
             policies.append(policy)
         if policies:
             group["policies"] = policies
@@ -57,6 +75,8 @@ def random_policy(rng: random.Random) -> tuple[dict, dict]:
             admin["users"] = _subset(rng, USERS, 1)[:1]
         if rng.random() < 0.4:
             admin["groups"] = _subset(rng, GROUPS, 1)[:1]
+        if rng.random() < 0.5:
+            admin["conditions"] = _conditions(rng)
         access_control["adminPolicy"] = admin
     if rng.random() < 0.6:
         metrics = {}
@@ -90,6 +110,7 @@ def random_requests(rng: random.Random, count: int) -> list[dict]:
                 "put_digest",
                 "delete",
                 "metrics",
+                "catalog",
             ]
         )
         requests.append({"who": who, "operation": operation, "repo": rng.choice(REPOS)})

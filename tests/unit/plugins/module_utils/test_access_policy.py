@@ -150,29 +150,6 @@ def test_equal_length_tie_is_reported():
     assert decision["tied_patterns"] == ["a/*"]
 
 
-def test_conditional_grant_is_marked():
-    policy = {
-        "repositories": {
-            "**": {
-                "policies": [
-                    {
-                        "users": ["ci"],
-                        "actions": ["read", "create", "update"],
-                        "conditions": [{"expression": 'req.action != "update"'}],
-                    }
-                ],
-                "defaultPolicy": ["read"],
-            }
-        }
-    }
-    update = decide(policy, {"user": "ci"}, "x", "update")
-    assert update["conditional"] and not update["allowed"]
-    assert update["conditions"] == ['req.action != "update"']
-    # An unconditional grant (defaultPolicy) makes the answer certain.
-    read = decide(policy, {"user": "ci"}, "x", "read")
-    assert read["allowed"] and not read["conditional"] and read["granted_by"] == "defaultPolicy"
-
-
 def test_empty_glob_is_the_catch_all_for_unmatched_repositories():
     policy = {
         "repositories": {
@@ -460,23 +437,6 @@ def test_old_zot_with_create_only_identity_is_an_error():
     assert errors_of(policy, zot_version="latest")[0].startswith("zot_version: cannot parse")
 
 
-def test_conditions_are_warned_about():
-    policy = {
-        "repositories": {
-            "a": {
-                "policies": [
-                    {
-                        "users": ["u"],
-                        "actions": ["read"],
-                        "conditions": [{"expression": "true"}],
-                    }
-                ]
-            }
-        }
-    }
-    assert "CEL conditions" in warnings_of(policy)[0]
-
-
 def test_local_users_check():
     policy = {"repositories": {"a": {"policies": [{"users": ["ghost"], "actions": ["read"]}]}}}
     assert warnings_of(policy, local_users={"ci"})[0].endswith('"ghost" is not a local (htpasswd) user')
@@ -561,3 +521,28 @@ def test_a_glob_with_an_empty_body_does_not_exist_for_zot():
     policy["repositories"]["b/**"] = {"defaultPolicy": []}
     kept = decide(policy, {"user": "u"}, "b/x", "create")
     assert kept["status"] == 403 and kept["matched_pattern"] == "b/**"
+
+
+def test_canonical_spelling_never_changes_the_callers_policy():
+    import copy
+
+    from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+        canonical_access_control,
+    )
+
+    given = {
+        "repositories": {
+            "a/**": {"DefaultPolicy": ["read"], "policies": [{"Users": ["u"], "actions": ["create"]}]},
+            "b/**": {"defaultPolicy": ["read"]},
+        },
+        "Groups": {"g": {"USERS": ["u"]}},
+    }
+    before = copy.deepcopy(given)
+    canonical = canonical_access_control(given)
+    assert given == before
+    assert canonical["repositories"]["a/**"]["defaultPolicy"] == ["read"]
+    assert canonical["repositories"]["a/**"]["policies"][0]["users"] == ["u"]
+    assert canonical["groups"]["g"] == {"users": ["u"]}
+    # Parts already spelled canonically are shared, not copied.
+    assert canonical["repositories"]["b/**"] is given["repositories"]["b/**"]
+    assert canonical_access_control(canonical) is canonical

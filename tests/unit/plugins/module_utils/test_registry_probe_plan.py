@@ -65,7 +65,7 @@ def test_conditional_answers_are_not_probed():
             "**": {
                 "anonymousPolicy": ["read"],
                 "policies": [
-                    {"users": ["ci"], "actions": ["create"], "conditions": [{"expression": "true"}]}
+                    {"users": ["ci"], "actions": ["create"], "conditions": [{"expression": 'req.tag.startsWith("dev-")'}]}
                 ],
             }
         }

@@ -13,6 +13,8 @@ ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "zot"
 def role_defaults(**overrides):
     values = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     values.update(ansible_managed="Ansible managed", **overrides)
+    # roles/zot/vars/main.yml adds the S3 credentials to zot_environment; none here.
+    values.setdefault("__zot_environment", values["zot_environment"])
     return values
 
 

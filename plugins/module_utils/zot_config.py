@@ -251,10 +251,10 @@ def build_config(settings):
     fail_delay = settings["auth_fail_delay"]
     if isinstance(fail_delay, bool) or not str(fail_delay).isdigit():
         raise ZotConfigError("zot_auth_fail_delay: must be a whole number of seconds, 0 or more")
-    auth = {
-        "failDelay": int(fail_delay),
-        "sessionKeysFile": "%s/%s" % (config_dir, SESSION_KEYS_FILE),
-    }
+    auth = {"failDelay": int(fail_delay)}
+    # With sessions in Redis zot refuses session keys (v2.1.20 validateRemoteSessionStoreConfig).
+    if not settings.get("redis_url"):
+        auth["sessionKeysFile"] = "%s/%s" % (config_dir, SESSION_KEYS_FILE)
     if settings.get("htpasswd_users"):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
     if settings.get("ldap"):

@@ -64,6 +64,8 @@ def test_cluster_config_has_everything_zot_needs():
         config["http"]["auth"]["sessionDriver"]["keyprefix"],
     )
     assert prefixes[0] != prefixes[1]
+    # zot refuses session keys when sessions live in Redis.
+    assert "sessionKeysFile" not in config["http"]["auth"]
     # Credentials never go into config.json.
     assert "accesskey" not in config["storage"]["storageDriver"]
 

@@ -193,8 +193,14 @@ def test_a_stopped_member_takes_its_repositories_with_it(owned, layout):
     assert wait_for(lambda: pull(LB, owned[stopped]) == 200), "pulls did not come back"
 
 
-def test_a_rolling_change_keeps_the_cluster_serving(owned, tmp_path):
-    """Change every member's config one at a time (serial: 1) with pulls running."""
+def log_level(member):
+    config = podman_exec(CONTAINERS[member], "cat", "/etc/zot/config.json").stdout
+    return json.loads(config)["log"]["level"]
+
+
+def test_a_rolling_change_keeps_the_cluster_serving(owned):
+    """Change every member's log level one member at a time (serial: 1) with pulls running."""
+    level = "info" if log_level(0) == "debug" else "debug"
     samples, stop = [], threading.Event()
 
     def pull_loop():
@@ -216,37 +222,36 @@ def test_a_rolling_change_keeps_the_cluster_serving(owned, tmp_path):
             "-e",
             "zot_serial=1",
             "-e",
-            "zot_log_level=debug",
+            "zot_log_level=" + level,
             "-e",
             "zot_verify=false",
         ]
         env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"))
         converge = subprocess.run(
-            command, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT, env=env
+            command, capture_output=True, text=True, timeout=1800, cwd=REPO_ROOT, env=env
         )
     finally:
         stop.set()
         loop.join()
+        failed = [(at, owner, status) for at, owner, status in samples if status != 200]
+        windows = {}
+        for at, owner, _status in failed:
+            first, last = windows.get(owner, (at, at))
+            windows[owner] = (min(first, at), max(last, at))
+        summary = {
+            "pulls": len(samples),
+            "failed": len(failed),
+            "failed_per_owner": {owner: sum(1 for f in failed if f[1] == owner) for owner in owned},
+            "window_seconds_per_owner": {
+                owner: round(last - first, 1) for owner, (first, last) in windows.items()
+            },
+            "statuses": sorted({status for _at, _owner, status in failed}),
+        }
+        print("\nrolling change to log level %s: %s" % (level, summary))
     assert converge.returncode == 0, converge.stdout[-3000:]
-    assert converge.stdout.count("RUNNING HANDLER [zotops.registry.zot : Restart zot]") == len(MEMBERS)
-
-    failed = [(at, owner, status) for at, owner, status in samples if status != 200]
-    windows = {}
-    for at, owner, _status in failed:
-        first, last = windows.get(owner, (at, at))
-        windows[owner] = (min(first, at), max(last, at))
-    summary = {
-        "pulls": len(samples),
-        "failed": len(failed),
-        "failed_per_owner": {owner: sum(1 for f in failed if f[1] == owner) for owner in owned},
-        "window_seconds_per_owner": {
-            owner: round(last - first, 1) for owner, (first, last) in windows.items()
-        },
-        "statuses": sorted({status for _at, _owner, status in failed}),
-    }
-    print("\nrolling change: %s" % summary)
+    assert [log_level(member) for member in range(len(MEMBERS))] == [level] * len(MEMBERS)
     assert len(samples) > 100
     # zot's ownership model: while a member restarts, pulls of the repositories it owns fail
     # through every member; the window is one restart (generous bound), never the whole run.
-    assert all(seconds < 30 for seconds in summary["window_seconds_per_owner"].values()), summary
+    assert all(seconds < 60 for seconds in summary["window_seconds_per_owner"].values()), summary
     assert len(failed) < len(samples) / 3, summary

@@ -11,6 +11,7 @@ ZOTOPS_ZOT_BINARY=$(cat "$cache/zot-binary")
 ZOTOPS_ZOT_MINIMAL_BINARY=$(cat "$cache/zot-minimal-binary")
 ZOTOPS_TEST_IMAGE=$(cat "$cache/test-image")
 ZOTOPS_DEX_BINARY=$(cat "$cache/dex-binary")
-export ZOTOPS_ZOT_BINARY ZOTOPS_ZOT_MINIMAL_BINARY ZOTOPS_TEST_IMAGE ZOTOPS_DEX_BINARY
+ZOTOPS_VERSITYGW_BINARY=$(cat "$cache/versitygw-binary")
+export ZOTOPS_ZOT_BINARY ZOTOPS_ZOT_MINIMAL_BINARY ZOTOPS_TEST_IMAGE ZOTOPS_DEX_BINARY ZOTOPS_VERSITYGW_BINARY
 # Processes the tests start on loopback (harness/zot.py) run the same binaries as the test hosts.
 export ZOT_BINARY="$ZOTOPS_ZOT_BINARY" ZOT_MINIMAL_BINARY="$ZOTOPS_ZOT_MINIMAL_BINARY"

@@ -8,7 +8,10 @@ cd "$root"
 cache=$root/.cache
 mkdir -p "$cache"
 
-apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils)
+# slapd, ldap-utils: the test directory (tests/support/ldap_directory.py); redis-server and haproxy:
+# the cluster benchmark runs them on loopback (bench/cluster_throughput.py).
+apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils
+  redis-server haproxy)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -26,8 +29,10 @@ if [[ ! -f "$conf" ]]; then
   mkdir -p "$(dirname "$conf")"
   printf '# Written by zotops.registry scripts/setup.sh\n[engine]\nruntime = "runc"\n' > "$conf"
 fi
-# Debian starts docker-registry on port 5000 by default; the tests run their own instances.
-if systemctl is-active --quiet docker-registry 2>/dev/null; then systemctl disable --now docker-registry || true; fi
+# Debian starts these services on their default ports; the tests run their own instances.
+for service in docker-registry redis-server haproxy; do
+  if systemctl is-active --quiet "$service" 2>/dev/null; then systemctl disable --now "$service" || true; fi
+done
 
 # Project venv, reinstalled only when requirements.txt changes.
 stamp=.venv/.requirements.sha256
@@ -51,5 +56,8 @@ scripts/get-zot.sh full > "$cache/zot-binary"
 scripts/get-zot.sh minimal > "$cache/zot-minimal-binary"
 # Dex, for the identity-chain tests (scripts/get-dex.sh).
 scripts/get-dex.sh > "$cache/dex-binary"
+
+# The S3 server of the cluster scenario and benchmark.
+scripts/get-versitygw.sh > "$cache/versitygw-binary"
 
 scripts/build-test-image.sh > "$cache/test-image"

@@ -5,7 +5,7 @@
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster, zot_config
 from ansible_collections.zotops.registry.plugins.plugin_utils import host_checks, htpasswd, zot_secret_files
 
 
@@ -13,12 +13,19 @@ def _wrap(func):
     def filter_(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (zot_config.ZotConfigError, htpasswd.HtpasswdError, KeyError) as exc:
+        # ZotConfigError and HtpasswdError are ValueErrors; every message names the variable.
+        except (ValueError, KeyError) as exc:
             raise AnsibleFilterError(str(exc)) from exc
 
     filter_.__name__ = func.__name__
     filter_.__doc__ = func.__doc__
     return filter_
+
+
+def _cluster_members(group, groups, hostvars, default_port):
+    if group not in groups:
+        raise ValueError("zot_cluster_group: %s is not an inventory group" % group)
+    return zot_cluster.members_of_group(groups[group], hostvars, default_port)
 
 
 class FilterModule(object):
@@ -28,6 +35,8 @@ class FilterModule(object):
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),
             "zot_upstream_errors": _wrap(zot_config.upstream_errors),
+            "zot_cluster_members": _wrap(_cluster_members),
+            "zot_s3_environment": _wrap(zot_cluster.s3_environment),
             "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),

@@ -15,6 +15,8 @@ __metaclass__ = type
 import copy
 from urllib.parse import urlsplit
 
+from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster
+
 # File names inside the config directory. zot insists that secret files end in .json.
 HTPASSWD_FILE = "htpasswd"
 SESSION_KEYS_FILE = "session-keys.json"
@@ -249,10 +251,10 @@ def build_config(settings):
     fail_delay = settings["auth_fail_delay"]
     if isinstance(fail_delay, bool) or not str(fail_delay).isdigit():
         raise ZotConfigError("zot_auth_fail_delay: must be a whole number of seconds, 0 or more")
-    auth = {
-        "failDelay": int(fail_delay),
-        "sessionKeysFile": "%s/%s" % (config_dir, SESSION_KEYS_FILE),
-    }
+    auth = {"failDelay": int(fail_delay)}
+    # With sessions in Redis zot refuses session keys (v2.1.20 validateRemoteSessionStoreConfig).
+    if not settings.get("redis_url"):
+        auth["sessionKeysFile"] = "%s/%s" % (config_dir, SESSION_KEYS_FILE)
     if settings.get("htpasswd_users"):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
     if settings.get("ldap"):
@@ -288,6 +290,16 @@ def build_config(settings):
     }
     if settings.get("storage_retention"):
         storage["retention"] = copy.deepcopy(settings["storage_retention"])
+    try:
+        shared = _shared_parts(settings)
+    except ValueError as exc:
+        raise ZotConfigError(str(exc)) from exc
+    if shared.get("storage_driver"):
+        storage["storageDriver"] = shared["storage_driver"]
+    if shared.get("cache_driver"):
+        storage["remoteCache"] = True
+        storage["cacheDriver"] = shared["cache_driver"]
+        auth["sessionDriver"] = shared["session_driver"]
 
     extensions = {}
     if settings.get("metrics_enabled"):
@@ -308,11 +320,32 @@ def build_config(settings):
         # No log.output: zot logs to stderr, which systemd sends to the journal.
         "log": {"level": settings["log_level"]},
     }
+    if shared.get("cluster"):
+        config["cluster"] = shared["cluster"]
     if settings.get("flavour") == "minimal":
         _refuse_extensions(extensions, settings.get("config_extra") or {})
     if extensions:
         config["extensions"] = extensions
     return _merge(config, settings.get("config_extra") or {})
+
+
+def _shared_parts(settings):
+    """What members of a scale-out cluster share: S3 storage, Redis, the member list."""
+    parts = {}
+    if settings.get("storage_s3"):
+        parts["storage_driver"] = zot_cluster.s3_storage_driver(settings["storage_s3"])
+    if settings.get("redis_url"):
+        parts["cache_driver"], parts["session_driver"] = zot_cluster.redis_drivers(settings["redis_url"])
+    if settings.get("cluster_members"):
+        # Members with storage of their own would each see only the repositories they own.
+        if not (parts.get("storage_driver") and parts.get("cache_driver")):
+            raise ValueError(
+                "zot_cluster_members: a cluster needs shared storage and metadata: set "
+                "zot_storage_s3 and zot_redis_url"
+            )
+        members, hash_key = settings["cluster_members"], settings.get("cluster_hash_key")
+        parts["cluster"] = zot_cluster.cluster_config(members, hash_key)
+    return parts
 
 
 def _check_policy_users(access_control, local_users):

@@ -35,7 +35,8 @@ def secret_files(inputs):
     """[{name, content, zot_reads}] for the role's secret inputs.
 
     inputs: htpasswd (rendered text), session_keys (zot_session_keys),
-    current_session_keys (the host's file content or ""), ldap (zot_ldap), oidc
+    current_session_keys (the host's file content or ""), remote_sessions (sessions live in
+    Redis: no session keys file), ldap (zot_ldap), oidc
     ({enabled, client_id, client_secret}), upstreams (zot_sync_upstreams), environment
     (zot_environment). zot_reads False: the file is for systemd (root only), not for zot.
     """
@@ -47,7 +48,9 @@ def secret_files(inputs):
         (zot_config.HTPASSWD_FILE, inputs.get("htpasswd") or None, True),
         (
             zot_config.SESSION_KEYS_FILE,
-            _session_keys(inputs.get("session_keys"), inputs.get("current_session_keys")),
+            None
+            if inputs.get("remote_sessions")
+            else _session_keys(inputs.get("session_keys"), inputs.get("current_session_keys")),
             True,
         ),
         (

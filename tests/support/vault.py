@@ -8,8 +8,12 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 INVENTORY = pathlib.Path(__file__).resolve().parents[1] / "inventory"
 
 
-def load_test_secrets():
+def load_vault(path):
+    """A vault-encrypted YAML file (the test inventory's password) as a dict."""
     password = (INVENTORY / "vault-password.txt").read_bytes().strip()
     vault = VaultLib([("default", VaultSecret(password))])
-    data = (INVENTORY / "group_vars" / "zot_registries" / "vault.yml").read_bytes()
-    return yaml.safe_load(vault.decrypt(data))
+    return yaml.safe_load(vault.decrypt(pathlib.Path(path).read_bytes()))
+
+
+def load_test_secrets():
+    return load_vault(INVENTORY / "group_vars" / "zot_registries" / "vault.yml")

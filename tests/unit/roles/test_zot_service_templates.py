@@ -13,6 +13,9 @@ ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "zot"
 def role_defaults(**overrides):
     values = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     values.update(ansible_managed="Ansible managed", **overrides)
+    # roles/zot/vars/main.yml adds the S3 credentials to zot_environment; none here.
+    values.setdefault("__zot_environment", values["zot_environment"])
+    values.setdefault("__zot_config", {})
     return values
 
 
@@ -68,6 +71,12 @@ def test_escape_hatches():
     assert settings["TimeoutStopSec"] == ["120"]
     # The environment's values stay in the root-only file, never in the unit.
     assert settings["EnvironmentFile"] == ["/etc/zot/zot.env"] and "Environment" not in settings
+
+
+def test_a_cluster_member_may_use_netlink():
+    # zot's cluster mode lists the host's addresses over netlink and panics without it.
+    member = unit_settings(render("zot.service.j2", __zot_config={"cluster": {"members": ["a:1", "b:1"]}}))
+    assert member["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6 AF_NETLINK"]
 
 
 @pytest.mark.parametrize("label", ["dev.zotops.zot", "org.example.zot&<test>"])

@@ -36,6 +36,9 @@ def test_session_keys_from_vault_else_kept_else_generated():
     generated = json.loads(by_name({})["session-keys.json"]["content"])
     assert len(generated["hashKey"]) == 64 and len(generated["encryptKey"]) == 32
     assert generated != json.loads(by_name({})["session-keys.json"]["content"])
+    # Sessions in Redis (a cluster): zot refuses session keys, so the file is removed.
+    vault_and_redis = {"session_keys": vault, "remote_sessions": True}
+    assert by_name(vault_and_redis)["session-keys.json"]["content"] is None
 
 
 def test_credentials_files_for_ldap_oidc_and_upstreams():

@@ -23,7 +23,7 @@ run_pytest() {
   return "$rc"
 }
 
-scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc cluster reliability}
+scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability}
 # The reliability scenario takes about as long as everything else together, so it runs in
 # a lane of its own from the start (its host, container and ports overlap with nothing
 # else); its output is printed whole when it ends.

@@ -274,7 +274,9 @@ def build_config(settings):
     if settings.get("mtls_identity_attributes"):
         auth["mtls"] = {"identityAttributes": list(settings["mtls_identity_attributes"])}
     http["auth"] = auth
-    if not (settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")):
+    extra_auth = ((settings.get("config_extra") or {}).get("http") or {}).get("auth")
+    other_sources = settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")
+    if not (other_sources or bearer_enabled(extra_auth)):
         _check_policy_users(settings.get("access_control") or {}, settings.get("htpasswd_users") or [])
     if settings.get("access_control"):
         http["accessControl"] = settings["access_control"]
@@ -312,7 +314,41 @@ def build_config(settings):
         _refuse_extensions(extensions, settings.get("config_extra") or {})
     if extensions:
         config["extensions"] = extensions
-    return _merge(config, settings.get("config_extra") or {})
+    config = _merge(config, settings.get("config_extra") or {})
+    _refuse_bearer_with_anonymous(config)
+    return config
+
+
+def bearer_enabled(auth):
+    """Whether zot v2.1.20 authenticates with bearer tokens only (AuthConfig.IsBearerAuthEnabled):
+    an OIDC workload-identity issuer with audiences, or a token realm and service with a
+    verification key (cert or AWS Secrets Manager)."""
+    bearer = (auth or {}).get("bearer") or {}
+    oidc = any(entry.get("issuer") and entry.get("audiences") for entry in bearer.get("oidc") or [])
+    traditional = bool(
+        bearer.get("realm")
+        and bearer.get("service")
+        and (bearer.get("cert") or bearer.get("awsSecretsManager"))
+    )
+    return oidc or traditional
+
+
+def _refuse_bearer_with_anonymous(config):
+    """With bearer auth zot v2.1.20 swaps its whole authentication chain for the bearer
+    middleware (pkg/api/authn.go AuthHandler): anonymous requests, htpasswd, LDAP and API keys
+    all get 401. A policy that grants anonymous pulls would look enforced and be dead."""
+    http = config.get("http") or {}
+    if not bearer_enabled(http.get("auth")):
+        return
+    repositories = (http.get("accessControl") or {}).get("repositories") or {}
+    anonymous = [glob for glob, group in repositories.items() if (group or {}).get("anonymousPolicy")]
+    if anonymous:
+        raise ZotConfigError(
+            "zot_config_extra.http.auth.bearer turns on bearer-only authentication, under which zot "
+            "refuses anonymous requests, so %s cannot work: drop the anonymousPolicy (or the "
+            "bearer block; see docs/security-model.md)"
+            % ", ".join('zot_access_control.repositories["%s"].anonymousPolicy' % glob for glob in anonymous)
+        )
 
 
 def _check_policy_users(access_control, local_users):
@@ -337,8 +373,8 @@ def _check_policy_users(access_control, local_users):
             if user not in local_users:
                 raise ZotConfigError(
                     "%s[%d]: %s is not a local user (zot_htpasswd_users) and no other identity source "
-                    "(zot_ldap, zot_oidc_enabled, zot_mtls_identity_attributes) is configured"
-                    % (path, index, user)
+                    "(zot_ldap, zot_oidc_enabled, zot_mtls_identity_attributes, "
+                    "zot_config_extra.http.auth.bearer) is configured" % (path, index, user)
                 )
 
 

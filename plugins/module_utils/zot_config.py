@@ -21,6 +21,9 @@ SESSION_KEYS_FILE = "session-keys.json"
 LDAP_CREDENTIALS_FILE = "ldap-credentials.json"
 SYNC_CREDENTIALS_FILE = "sync-credentials.json"
 OIDC_CREDENTIALS_FILE = "oidc-credentials.json"
+# In the log directory: zot's audit log (log.audit), one JSON line per accepted
+# POST/PUT/PATCH/DELETE with the identity (pkg/api/session.go SessionAuditLogger).
+AUDIT_LOG_FILE = "audit.log"
 
 # zot's provider key for any standard OpenID Connect IdP (Dex, Authentik, Keycloak, ...).
 OIDC_PROVIDER = "oidc"
@@ -310,6 +313,8 @@ def build_config(settings):
         # No log.output: zot logs to stderr, which systemd sends to the journal.
         "log": {"level": settings["log_level"]},
     }
+    if settings.get("audit_log_enabled"):
+        config["log"]["audit"] = "%s/%s" % (settings["log_dir"].rstrip("/"), AUDIT_LOG_FILE)
     if settings.get("flavour") == "minimal":
         _refuse_extensions(extensions, settings.get("config_extra") or {})
     if extensions:

@@ -51,6 +51,9 @@ def test_zot_user_is_an_unprivileged_system_user(host):
         ("/etc/zot/htpasswd", "root", "zot", 0o640),
         ("/etc/zot/session-keys.json", "root", "zot", 0o640),
         ("/var/lib/zot", "zot", "zot", 0o750),
+        ("/var/log/zot", "zot", "zot", 0o750),
+        ("/var/log/zot/audit.log", "zot", "zot", 0o640),
+        ("/etc/logrotate.d/zot", "root", "root", 0o644),
     ],
 )
 def test_file_ownership_and_modes(host, path, owner, group, mode):
@@ -220,6 +223,16 @@ def test_ci_cannot_delete_but_admin_can(repo):
     assert deleted.returncode == 0, deleted.stderr
     gone = requests.get(URL + "/v2/%s/manifests/sha-0a1b2c3" % repo, timeout=10)
     assert gone.status_code == 404
+
+
+def test_audit_log_names_who_pushed_and_who_deleted(host, repo):
+    """Runs after the pushes and the delete above (pytest keeps the file's order)."""
+    lines = [json.loads(line) for line in host.file("/var/log/zot/audit.log").content_string.splitlines()]
+    mine = [
+        (line["subject"], line["action"]) for line in lines if "/v2/%s/manifests/" % repo in line["object"]
+    ]
+    assert ("ci", "PUT") in mine and ("admin", "DELETE") in mine
+    assert ("ci", "DELETE") not in mine  # refused requests are not audited (they are in the journal)
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,14 @@ def test_config_extra_deep_merges():
     assert config["log"]["level"] == "debug"
 
 
+def test_audit_log_goes_to_the_log_directory():
+    assert build(audit_log_enabled=True, log_dir="/var/log/zot/")["log"] == {
+        "level": "info",
+        "audit": "/var/log/zot/audit.log",
+    }
+    assert "audit" not in build(audit_log_enabled=False, log_dir="/var/log/zot")["log"]
+
+
 WORKLOAD_BEARER = {"oidc": [{"issuer": "https://kubernetes.default.svc", "audiences": ["zot"]}]}
 
 

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 from urllib.parse import urlsplit
 
 # File names inside the config directory. zot insists that secret files end in .json.
@@ -322,6 +323,33 @@ def build_config(settings):
     config = _merge(config, settings.get("config_extra") or {})
     _refuse_bearer_with_anonymous(config)
     return config
+
+
+# What zot v2.1.20 applies live when config.json is written in place (fsnotify Write ->
+# LoadNewConfig, which recompiles the policy; tests/integration/test_zot_config_reload.py).
+# Authentication settings are reloaded into the config too, but the authn middleware copied
+# them at start, so they are not in this list: changing them restarts zot.
+LIVE_RELOADABLE = (("http", "accessControl"),)
+
+
+def _without_live_reloadable(config):
+    config = copy.deepcopy(config)
+    for section, key in LIVE_RELOADABLE:
+        (config.get(section) or {}).pop(key, None)
+    return config
+
+
+def live_reloadable_change(live_text, new_config):
+    """True when the live config.json (its text) differs from ``new_config`` only in settings
+    zot reloads by itself, so writing the file in place applies them without a restart."""
+
+    try:
+        live = json.loads(live_text)
+    except ValueError:
+        return False
+    if not isinstance(live, dict) or live == new_config:
+        return False
+    return _without_live_reloadable(live) == _without_live_reloadable(new_config)
 
 
 def bearer_enabled(auth):

@@ -119,6 +119,24 @@ def test_audit_log_goes_to_the_log_directory():
     assert "audit" not in build(audit_log_enabled=False, log_dir="/var/log/zot")["log"]
 
 
+def test_only_a_policy_change_is_applied_live():
+    import json
+
+    ldap = {"address": "ldap.example.org", "base_dn": "dc=example,dc=org", "user_attribute": "uid"}
+    live = build(access_control=THREE_TIERS, ldap=ldap)
+    stricter = dict(THREE_TIERS, repositories={"**": {"defaultPolicy": ["read"]}})
+    assert (
+        zot_config.live_reloadable_change(json.dumps(live), build(access_control=stricter, ldap=ldap)) is True
+    )
+    # Unchanged, another setting changed too, or an unreadable live file: restart path.
+    unchanged = build(access_control=THREE_TIERS, ldap=ldap)
+    assert zot_config.live_reloadable_change(json.dumps(live), unchanged) is False
+    both = build(access_control=stricter, ldap=ldap, log_level="debug")
+    assert zot_config.live_reloadable_change(json.dumps(live), both) is False
+    assert zot_config.live_reloadable_change("{not json", unchanged) is False
+    assert zot_config.live_reloadable_change("", unchanged) is False
+
+
 WORKLOAD_BEARER = {"oidc": [{"issuer": "https://kubernetes.default.svc", "audiences": ["zot"]}]}
 
 

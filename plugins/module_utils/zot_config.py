@@ -16,6 +16,11 @@ import copy
 import json
 from urllib.parse import urlsplit
 
+from ansible_collections.zotops.registry.plugins.module_utils.zot_retention import (
+    RetentionError,
+    build_retention,
+)
+
 # File names inside the config directory. zot insists that secret files end in .json.
 HTPASSWD_FILE = "htpasswd"
 SESSION_KEYS_FILE = "session-keys.json"
@@ -293,7 +298,12 @@ def build_config(settings):
         "gcInterval": settings["storage_gc_interval"],
     }
     if settings.get("storage_retention"):
-        storage["retention"] = copy.deepcopy(settings["storage_retention"])
+        try:
+            storage["retention"] = build_retention(
+                settings["storage_retention"], settings.get("movable_tags")
+            )
+        except RetentionError as exc:
+            raise ZotConfigError(str(exc)) from exc
 
     extensions = {}
     if settings.get("metrics_enabled"):

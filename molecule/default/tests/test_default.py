@@ -230,16 +230,6 @@ def test_ci_cannot_delete_but_admin_can(repo):
     assert gone.status_code == 404
 
 
-def test_audit_log_names_who_pushed_and_who_deleted(host, repo):
-    """Runs after the pushes and the delete above (pytest keeps the file's order)."""
-    lines = [json.loads(line) for line in host.file("/var/log/zot/audit.log").content_string.splitlines()]
-    mine = [
-        (line["subject"], line["action"]) for line in lines if "/v2/%s/manifests/" % repo in line["object"]
-    ]
-    assert ("ci", "PUT") in mine and ("admin", "DELETE") in mine
-    assert ("ci", "DELETE") not in mine  # refused requests are not audited (they are in the journal)
-
-
 @pytest.mark.parametrize(
     "creds, status",
     [(None, 401), (PROMETHEUS, 200), (CI, 403), (ADMIN, 403)],
@@ -274,10 +264,11 @@ def converge(tmp_path, access_control):
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
         ANSIBLE_VAULT_PASSWORD_FILE=str(ROOT / "tests" / "inventory" / "vault-password.txt"),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
     )
     run = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env, cwd=ROOT)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    return run.stdout
+    return re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)  # molecule's environment forces colour
 
 
 def zot_pid(host):

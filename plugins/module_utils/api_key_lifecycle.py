@@ -21,6 +21,14 @@ from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
 # Shown in check-mode diffs where the uuid of a key zot has not created yet would be.
 NEW_KEY_PLACEHOLDER = "(new key)"
 
+# The collection's default key lifetime policy (docs/security-model.md says why): keys live
+# 90 days and are replaced once 30 or fewer are left, so a monthly rotation job that misses
+# a run or two still replaces a key well before it stops working.
+DEFAULT_EXPIRATION_DAYS = 90
+DEFAULT_ROTATE_BEFORE_DAYS = 30
+# The ``expiration`` value that asks for a key that never expires (and is never rotated).
+NEVER = "never"
+
 
 class ApiKeyError(Exception):
     """A life cycle step failed. ``result`` is what had happened by then (it may hold the
@@ -35,10 +43,11 @@ class ApiKeyError(Exception):
 def resolve_expiration(expiration, now, rotate_before_days):
     """Turn the ``expiration`` option into the moment a new key expires (None: never).
 
-    ``expiration`` is a number of days from now (an int or a string of digits) or an RFC 3339
-    timestamp. It must lie beyond the rotation window, or every run would rotate the key.
+    ``expiration`` is a number of days from now (an int or a string of digits), an RFC 3339
+    timestamp, or ``never``. It must lie beyond the rotation window, or every run would rotate
+    the key.
     """
-    if expiration is None or expiration == "":
+    if expiration is None or expiration == "" or expiration == NEVER:
         return None
     if isinstance(expiration, bool):
         raise ValueError("expiration must be a number of days or an RFC 3339 timestamp")
@@ -91,11 +100,12 @@ def _newest_first(keys):
 
 
 def plan_api_key(keys, label, state, now, rotate_before_days):
-    """Decide what to do with the keys labelled ``label``.
+    """Decide what to do with the keys labelled ``label`` (every key of the owner when
+    ``label`` is None, which only state absent allows).
 
     ``keys`` are ApiKey objects (zot's list for the owner), ``now`` an aware datetime.
     """
-    labelled = _newest_first([key for key in keys if key.label == label])
+    labelled = _newest_first([key for key in keys if label is None or key.label == label])
     if state == "absent":
         if not labelled:
             return KeyPlan(create=False, reason="no key with this label")
@@ -129,8 +139,9 @@ def ensure_api_key(
     state,
     username,
     scopes=None,
-    expiration=None,
-    rotate_before_days=14,
+    expiration=DEFAULT_EXPIRATION_DAYS,
+    rotate_before_days=DEFAULT_ROTATE_BEFORE_DAYS,
+    all_labels=False,
     check_mode=False,
     now=None,
 ):
@@ -138,19 +149,24 @@ def ensure_api_key(
 
     ``api`` is a ZotApi acting as the key's owner; ``username`` is the identity CI sends with
     the key (checked by a login with the new key before any older key is revoked).
+    ``all_labels`` (state absent only, without a label) revokes every key of the owner.
     Raises ValueError for bad options, ZotApiError for API failures and ApiKeyError when a
     step fails after something was changed.
     """
-    if not label or not label.strip():
+    if all_labels:
+        if state != "absent" or label:
+            raise ValueError("all_labels needs state absent and no label (it revokes every key of the owner)")
+        label = None
+    elif not label or not label.strip():
         # zot's UI lets keys go without a label; an empty label would manage all of those.
-        raise ValueError("label must not be empty")
+        raise ValueError("label must not be empty (use all_labels to revoke every key of the owner)")
     now = now or datetime.now(timezone.utc)
     expires_at = None
     if state == "present":
         expires_at = resolve_expiration(expiration, now, rotate_before_days)
     keys = api.list_api_keys()
     plan = plan_api_key(keys, label, state, now, rotate_before_days)
-    labelled = _newest_first([key for key in keys if key.label == label])
+    labelled = _newest_first([key for key in keys if label is None or key.label == label])
 
     result = {
         "changed": plan.changed,
@@ -170,11 +186,14 @@ def ensure_api_key(
         after.insert(0, _diff_entry(NEW_KEY_PLACEHOLDER, result["expiration_date"]))
     result["diff"] = {"before": {"label": label, "keys": before}}
 
+    remaining = [key for key in keys if key.uuid not in result["revoked"]]
+    result["keys"] = [key.report(now) for key in _newest_first(remaining)]
     if plan.create and not check_mode:
         created = _create_verified_key(api, label, scopes, result["expiration_date"], username)
         result["api_key"] = created.secret
         result["uuid"] = created.key.uuid
         result["expiration_date"] = created.key.expiration_text()
+        result["keys"].insert(0, created.key.report(now))
         after[0] = _diff_entry(created.key.uuid, result["expiration_date"])
     if plan.revoke and not check_mode:
         _revoke_all(api, plan.revoke, result)

@@ -78,6 +78,7 @@ class ApiKey:
     created_at: datetime | None
     expires_at: datetime | None  # None: the key never expires
     marked_expired: bool = False  # zot's own isExpired flag
+    last_used: datetime | None = None  # None: never used to log in
 
     def is_valid(self, now):
         """True while zot still accepts the key."""
@@ -88,26 +89,46 @@ class ApiKey:
     def expiration_text(self):
         return None if self.expires_at is None else format_rfc3339(self.expires_at)
 
+    def report(self, now):
+        """What the module reports about the key: never a secret (zot does not list one)."""
+        return {
+            "uuid": self.uuid,
+            "label": self.label,
+            "created_at": _text_or_none(self.created_at),
+            "expiration_date": self.expiration_text(),
+            "last_used": _text_or_none(self.last_used),
+            "expired": not self.is_valid(now),
+        }
+
+
+def _text_or_none(moment):
+    return None if moment is None else format_rfc3339(moment)
+
+
+def _go_time(entry, field_name):
+    """An optional timestamp of zot's answer; Go's zero time.Time (year 1) means unset."""
+    text = entry.get(field_name)
+    moment = parse_rfc3339(text, field_name) if text else None
+    return None if moment is None or moment.year == _GO_ZERO_YEAR else moment
+
 
 def parse_api_key(entry):
     """Build an ApiKey from one JSON object of zot's key list or creation answer."""
     if not isinstance(entry, dict) or not entry.get("uuid"):
         raise ZotApiError("zot answered with an API key entry without a uuid: %r" % (entry,))
     try:
-        created = entry.get("createdAt")
-        expires = entry.get("expirationDate")
-        expires_at = parse_rfc3339(expires, "expirationDate") if expires else None
-        created_at = parse_rfc3339(created, "createdAt") if created else None
+        created_at = _go_time(entry, "createdAt")
+        expires_at = _go_time(entry, "expirationDate")
+        last_used = _go_time(entry, "lastUsed")
     except ValueError as exc:
         raise ZotApiError("zot answered with an unreadable API key entry: %s" % exc) from exc
-    if expires_at is not None and expires_at.year == _GO_ZERO_YEAR:
-        expires_at = None
     return ApiKey(
         uuid=entry["uuid"],
         label=entry.get("label") or "",
         created_at=created_at,
         expires_at=expires_at,
         marked_expired=bool(entry.get("isExpired")),
+        last_used=last_used,
     )
 
 

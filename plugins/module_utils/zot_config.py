@@ -13,9 +13,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 from urllib.parse import urlsplit
 
 from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster
+from ansible_collections.zotops.registry.plugins.module_utils.zot_retention import (
+    RetentionError,
+    build_retention,
+)
 
 # File names inside the config directory. zot insists that secret files end in .json.
 HTPASSWD_FILE = "htpasswd"
@@ -23,6 +28,9 @@ SESSION_KEYS_FILE = "session-keys.json"
 LDAP_CREDENTIALS_FILE = "ldap-credentials.json"
 SYNC_CREDENTIALS_FILE = "sync-credentials.json"
 OIDC_CREDENTIALS_FILE = "oidc-credentials.json"
+# In the log directory: zot's audit log (log.audit), one JSON line per accepted
+# POST/PUT/PATCH/DELETE with the identity (pkg/api/session.go SessionAuditLogger).
+AUDIT_LOG_FILE = "audit.log"
 
 # zot's provider key for any standard OpenID Connect IdP (Dex, Authentik, Keycloak, ...).
 OIDC_PROVIDER = "oidc"
@@ -276,7 +284,9 @@ def build_config(settings):
     if settings.get("mtls_identity_attributes"):
         auth["mtls"] = {"identityAttributes": list(settings["mtls_identity_attributes"])}
     http["auth"] = auth
-    if not (settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")):
+    extra_auth = ((settings.get("config_extra") or {}).get("http") or {}).get("auth")
+    other_sources = settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")
+    if not (other_sources or bearer_enabled(extra_auth)):
         _check_policy_users(settings.get("access_control") or {}, settings.get("htpasswd_users") or [])
     if settings.get("access_control"):
         http["accessControl"] = settings["access_control"]
@@ -289,7 +299,12 @@ def build_config(settings):
         "gcInterval": settings["storage_gc_interval"],
     }
     if settings.get("storage_retention"):
-        storage["retention"] = copy.deepcopy(settings["storage_retention"])
+        try:
+            storage["retention"] = build_retention(
+                settings["storage_retention"], settings.get("movable_tags")
+            )
+        except RetentionError as exc:
+            raise ZotConfigError(str(exc)) from exc
     try:
         shared = _shared_parts(settings)
     except ValueError as exc:
@@ -322,11 +337,74 @@ def build_config(settings):
     }
     if shared.get("cluster"):
         config["cluster"] = shared["cluster"]
+    if settings.get("audit_log_enabled"):
+        config["log"]["audit"] = "%s/%s" % (settings["log_dir"].rstrip("/"), AUDIT_LOG_FILE)
     if settings.get("flavour") == "minimal":
         _refuse_extensions(extensions, settings.get("config_extra") or {})
     if extensions:
         config["extensions"] = extensions
-    return _merge(config, settings.get("config_extra") or {})
+    config = _merge(config, settings.get("config_extra") or {})
+    _refuse_bearer_with_anonymous(config)
+    return config
+
+
+# What zot v2.1.20 applies live when config.json is written in place (fsnotify Write ->
+# LoadNewConfig, which recompiles the policy; tests/integration/test_zot_config_reload.py).
+# Authentication settings are reloaded into the config too, but the authn middleware copied
+# them at start, so they are not in this list: changing them restarts zot.
+LIVE_RELOADABLE = (("http", "accessControl"),)
+
+
+def _without_live_reloadable(config):
+    config = copy.deepcopy(config)
+    for section, key in LIVE_RELOADABLE:
+        (config.get(section) or {}).pop(key, None)
+    return config
+
+
+def live_reloadable_change(live_text, new_config):
+    """True when the live config.json (its text) differs from ``new_config`` only in settings
+    zot reloads by itself, so writing the file in place applies them without a restart."""
+
+    try:
+        live = json.loads(live_text)
+    except ValueError:
+        return False
+    if not isinstance(live, dict) or live == new_config:
+        return False
+    return _without_live_reloadable(live) == _without_live_reloadable(new_config)
+
+
+def bearer_enabled(auth):
+    """Whether zot v2.1.20 authenticates with bearer tokens only (AuthConfig.IsBearerAuthEnabled):
+    an OIDC workload-identity issuer with audiences, or a token realm and service with a
+    verification key (cert or AWS Secrets Manager)."""
+    bearer = (auth or {}).get("bearer") or {}
+    oidc = any(entry.get("issuer") and entry.get("audiences") for entry in bearer.get("oidc") or [])
+    traditional = bool(
+        bearer.get("realm")
+        and bearer.get("service")
+        and (bearer.get("cert") or bearer.get("awsSecretsManager"))
+    )
+    return oidc or traditional
+
+
+def _refuse_bearer_with_anonymous(config):
+    """With bearer auth zot v2.1.20 swaps its whole authentication chain for the bearer
+    middleware (pkg/api/authn.go AuthHandler): anonymous requests, htpasswd, LDAP and API keys
+    all get 401. A policy that grants anonymous pulls would look enforced and be dead."""
+    http = config.get("http") or {}
+    if not bearer_enabled(http.get("auth")):
+        return
+    repositories = (http.get("accessControl") or {}).get("repositories") or {}
+    anonymous = [glob for glob, group in repositories.items() if (group or {}).get("anonymousPolicy")]
+    if anonymous:
+        raise ZotConfigError(
+            "zot_config_extra.http.auth.bearer turns on bearer-only authentication, under which zot "
+            "refuses anonymous requests, so %s cannot work: drop the anonymousPolicy (or the "
+            "bearer block; see docs/security-model.md)"
+            % ", ".join('zot_access_control.repositories["%s"].anonymousPolicy' % glob for glob in anonymous)
+        )
 
 
 def _shared_parts(settings):
@@ -370,8 +448,8 @@ def _check_policy_users(access_control, local_users):
             if user not in local_users:
                 raise ZotConfigError(
                     "%s[%d]: %s is not a local user (zot_htpasswd_users) and no other identity source "
-                    "(zot_ldap, zot_oidc_enabled, zot_mtls_identity_attributes) is configured"
-                    % (path, index, user)
+                    "(zot_ldap, zot_oidc_enabled, zot_mtls_identity_attributes, "
+                    "zot_config_extra.http.auth.bearer) is configured" % (path, index, user)
                 )
 
 

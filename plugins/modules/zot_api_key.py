@@ -16,7 +16,9 @@ description:
   - zot shows a key's secret only once, when it is created. RV(api_key) is therefore returned
     only by the run that creates the key; store it (for example in your CI's secret store) in
     that run. Runs that keep the key return its RV(uuid) but never a secret.
-  - With O(state=absent), every key with the label is revoked.
+  - With O(state=absent), every key with the label is revoked; with O(all_labels), every key
+    of the owner.
+  - Every run reports each key of the owner with its label, expiry and last use (RV(keys)).
   - Clients use the key as HTTP basic credentials C(<username>:<api_key>), where the username is
     the owner's identity, returned as RV(username).
   - Requires C(http.auth.apikey) in zot's config (zot turns it on by itself when OpenID login
@@ -58,8 +60,18 @@ options:
     description:
       - Name of the key. The module treats all keys of the owner with this label as one key.
       - Must not be empty (keys made in zot's UI may have no label; they are left alone).
+      - Exactly one of O(label) and O(all_labels) is required.
     type: str
-    required: true
+  all_labels:
+    description:
+      - With O(state=absent), revoke every key of the owner, whatever its label (including
+        unlabelled keys made in zot's UI).
+      - A key carries the groups its owner had at the last login, so take this step when you
+        remove the owner from a group that grants pushes (see the rotate-api-keys how-to).
+      - zot lets only the owner list and revoke its keys, so the module still logs in as the
+        owner.
+    type: bool
+    default: false
   state:
     description:
       - V(present) keeps one valid key with the label, creating or rotating it as needed.
@@ -71,11 +83,14 @@ options:
     description:
       - When a newly created key expires, as a number of days from now (such as V(90)) or an
         RFC 3339 timestamp with an offset (such as V(2031-01-31T00:00:00Z)).
-      - Omit it for a key that never expires (and is therefore never rotated).
+      - V(never) for a key that never expires (and is therefore never rotated).
+      - The default, 90 days rotated at 30 days left, is the collection's key lifetime policy
+        (see the security model).
       - Must be later than O(rotate_before_days) from now, or every run would rotate the key.
       - Changing it does not replace an existing valid key; the new value applies at the next
         rotation.
     type: raw
+    default: 90
   scopes:
     description:
       - Scopes saved with a newly created key.
@@ -88,7 +103,7 @@ options:
     description:
       - Replace the key once it expires within this many days.
     type: int
-    default: 14
+    default: 30
 notes:
   - When a run returns a new secret, the module's action plugin marks the whole task result
     C(no_log), so neither the output nor callbacks see it; the registered variable still holds
@@ -102,14 +117,14 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Ensure the CI key of ci-bot exists, rotated two weeks before it expires
+- name: Ensure the CI key of ci-bot exists, rotated 30 days before it expires
   zotops.registry.zot_api_key:
     url: https://zot.example.org
     username: ci-bot
     password: "{{ vault_ci_bot_password }}"
     label: ci-push
     expiration: 90
-    rotate_before_days: 14
+    rotate_before_days: 30
   register: ci_key
   no_log: true
 
@@ -129,6 +144,14 @@ EXAMPLES = r"""
     label: laptop
     expiration: "2031-01-31T00:00:00Z"
   no_log: true
+
+- name: Revoke every key of ci-bot (after removing ci-bot from the CI group)
+  zotops.registry.zot_api_key:
+    url: https://zot.example.org
+    username: ci-bot
+    password: "{{ vault_ci_bot_password }}"
+    all_labels: true
+    state: absent
 
 - name: Revoke every key labelled ci-push
   zotops.registry.zot_api_key:
@@ -183,6 +206,23 @@ duplicates:
   returned: always
   type: list
   elements: str
+keys:
+  description:
+    - Every API key of the owner after the run, newest first, whatever its label. In check mode,
+      the keys that would remain, without the one that would be created.
+    - Each entry has C(uuid), C(label), C(created_at), C(expiration_date) (null when it never
+      expires), C(last_used) (the last login with the key as zot records it, null when never
+      used) and C(expired). Never a secret.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - uuid: 3f9c1d2e-6b7a-4c1d-9e8f-0a1b2c3d4e5f
+      label: ci-push
+      created_at: "2030-06-01T12:00:00Z"
+      expiration_date: "2030-08-30T12:00:00Z"
+      last_used: "2030-06-02T08:15:00Z"
+      expired: false
 reason:
   description: Why the module did what it did, such as C(no key with this label).
   returned: always
@@ -192,6 +232,8 @@ reason:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
+    DEFAULT_EXPIRATION_DAYS,
+    DEFAULT_ROTATE_BEFORE_DAYS,
     ApiKeyError,
     ensure_api_key,
 )
@@ -209,11 +251,12 @@ def argument_spec():
     spec["username"]["required"] = True
     spec.update(
         session=dict(type="str", no_log=True),
-        label=dict(type="str", required=True),
+        label=dict(type="str"),
+        all_labels=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        expiration=dict(type="raw"),
+        expiration=dict(type="raw", default=DEFAULT_EXPIRATION_DAYS),
         scopes=dict(type="list", elements="str", default=[]),
-        rotate_before_days=dict(type="int", default=14),
+        rotate_before_days=dict(type="int", default=DEFAULT_ROTATE_BEFORE_DAYS),
     )
     return spec
 
@@ -221,8 +264,8 @@ def argument_spec():
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        required_one_of=[("password", "session")],
-        mutually_exclusive=[("password", "session")],
+        required_one_of=[("password", "session"), ("label", "all_labels")],
+        mutually_exclusive=[("password", "session"), ("label", "all_labels")],
         supports_check_mode=True,
     )
     params = module.params
@@ -237,6 +280,7 @@ def main():
             scopes=params["scopes"],
             expiration=params["expiration"],
             rotate_before_days=params["rotate_before_days"],
+            all_labels=params["all_labels"],
             check_mode=module.check_mode,
         )
     except ApiKeyError as exc:

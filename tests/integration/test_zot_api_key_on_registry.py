@@ -77,9 +77,9 @@ def test_key_life_cycle(tmp_path, registry):
     (predicted, created, again, other), run = run_tasks(
         tmp_path,
         [
-            task(url, check=True, label="ci", expiration=20),
-            task(url, label="ci", expiration=20),
-            task(url, label="ci", expiration=20),
+            task(url, check=True, label="ci", expiration=20, rotate_before_days=14),
+            task(url, label="ci", expiration=20, rotate_before_days=14),
+            task(url, label="ci", expiration=20, rotate_before_days=14),
             task(url, label="other", state="absent"),
         ],
         verbose=1,
@@ -216,3 +216,39 @@ def test_rotation_while_logged_in_with_a_key_it_revokes(tmp_path, registry):
     assert login_status(registry.url, CI_USER, older.secret) == 401
     assert login_status(registry.url, CI_USER, newer.secret) == 401
     assert login_status(registry.url, CI_USER, rotated["api_key"]) == 200
+
+
+def test_keys_report_last_use_and_all_labels_revokes_every_key_of_the_owner(tmp_path, registry):
+    """The step to take when the owner leaves the CI group: every key goes, labelled or not."""
+    owner = ZotApi(RegistryClient(registry.url, username=CI_USER, password=CI_PASSWORD), CI_USER)
+    unlabelled = owner.create_api_key("", [], "")
+    (ci_key,), _unused = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
+    assert login_status(registry.url, CI_USER, unlabelled.secret) == 200
+
+    (report,), _unused = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
+    listed = {key.uuid: key for key in owner.list_api_keys()}
+    assert listed[unlabelled.key.uuid].last_used is not None  # zot recorded the login above
+    reported = {entry["uuid"]: entry for entry in report["keys"]}
+    assert set(reported) == set(listed)
+    assert reported[unlabelled.key.uuid]["last_used"] == format_rfc3339(listed[unlabelled.key.uuid].last_used)
+    assert reported[ci_key["uuid"]]["expiration_date"] == ci_key["expiration_date"]
+    assert reported[ci_key["uuid"]]["label"] == "ci" and reported[unlabelled.key.uuid]["label"] == ""
+    # The default policy: 90-day keys.
+    expires = datetime.strptime(ci_key["expiration_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert timedelta(days=89) < expires - datetime.now(timezone.utc) <= timedelta(days=90)
+
+    (predicted, revoked, again), _unused = run_tasks(
+        tmp_path,
+        [
+            task(registry.url, check=True, all_labels=True, state="absent"),
+            task(registry.url, all_labels=True, state="absent"),
+            task(registry.url, all_labels=True, state="absent"),
+        ],
+        verbose=1,
+    )
+
+    assert predicted["changed"] is True and sorted(predicted["revoked"]) == sorted(reported)
+    assert sorted(revoked["revoked"]) == sorted(reported) and revoked["keys"] == []
+    assert again["changed"] is False
+    assert login_status(registry.url, CI_USER, unlabelled.secret) == 401
+    assert login_status(registry.url, CI_USER, ci_key["api_key"]) == 401

@@ -6,13 +6,17 @@ read+create, artifact-admins everything).
 """
 
 import json
+import os
 import pathlib
 import re
 import subprocess
+import threading
+import time
 import uuid
 
 import pytest
 import requests
+import yaml
 
 from tests.support.oci_layout import make_oci_layout
 from tests.support.playbook import run_module, run_tasks
@@ -56,6 +60,9 @@ def test_zot_user_is_an_unprivileged_system_user(host):
         ("/etc/zot/htpasswd", "root", "zot", 0o640),
         ("/etc/zot/session-keys.json", "root", "zot", 0o640),
         ("/var/lib/zot", "zot", "zot", 0o750),
+        ("/var/log/zot", "zot", "zot", 0o750),
+        ("/var/log/zot/audit.log", "zot", "zot", 0o640),
+        ("/etc/logrotate.d/zot", "root", "root", 0o644),
     ],
 )
 def test_file_ownership_and_modes(host, path, owner, group, mode):
@@ -237,3 +244,82 @@ def test_ci_cannot_delete_but_admin_can(repo):
 def test_metrics_access_follows_the_policy(creds, status):
     response = requests.get(URL + "/metrics", auth=creds, timeout=10)
     assert response.status_code == status
+
+
+# --------------------------------------------------------------------------- live policy change
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+# A policy-only change: reload-probe/** becomes private (anonymous: 404 -> 401).
+PROBE = URL + "/v2/reload-probe/app/manifests/v1"
+
+
+def converge(tmp_path, access_control):
+    """playbooks/site.yml --tags zot against the scenario's host with this zot_access_control."""
+    tmp_path.mkdir(parents=True)
+    (tmp_path / "group_vars").symlink_to(ROOT / "tests" / "inventory" / "group_vars")
+    hosts = tmp_path / "hosts.yml"
+    hosts.write_text(
+        "zot_registries:\n  hosts:\n    zotops-default:\n"
+        "      ansible_connection: containers.podman.podman\n"
+        "      ansible_python_interpreter: /usr/bin/python3\n"
+    )
+    argv = ["ansible-playbook", "-i", str(hosts), str(ROOT / "playbooks" / "site.yml"), "--tags", "zot"]
+    argv += ["-e", json.dumps({"zot_access_control": access_control})]
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_VAULT_PASSWORD_FILE=str(ROOT / "tests" / "inventory" / "vault-password.txt"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env, cwd=ROOT)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)  # molecule's environment forces colour
+
+
+def zot_pid(host):
+    return host.check_output("systemctl show -p MainPID --value zot")
+
+
+def poll(url, stop, answers, drops):
+    """Anonymous GETs of url every 50 ms until stop is set; any answer but 200 is a drop."""
+    session = requests.Session()
+    while not stop.is_set():
+        try:
+            status = session.get(url, timeout=5).status_code
+            if status != 200:
+                drops.append(status)
+        except requests.RequestException as exc:
+            drops.append(type(exc).__name__)
+        answers.append(1)
+        time.sleep(0.05)
+
+
+def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo, tmp_path):
+    default_policy = yaml.safe_load((ROOT / "roles" / "zot" / "defaults" / "main.yml").read_text())[
+        "zot_access_control"
+    ]
+    private_probe = json.loads(json.dumps(default_policy))
+    private_probe["repositories"]["reload-probe/**"] = {"defaultPolicy": ["read"]}
+    assert requests.get(PROBE, timeout=10).status_code == 404
+    pid = zot_pid(host)
+
+    stop, answers, drops = threading.Event(), [], []
+    tags = URL + "/v2/%s/tags/list" % repo  # pushed above, anonymous read
+    loop = threading.Thread(target=poll, args=(tags, stop, answers, drops), daemon=True)
+    loop.start()
+    try:
+        first = converge(tmp_path / "private", private_probe)
+        assert requests.get(PROBE, timeout=10).status_code == 401
+        second = converge(tmp_path / "back", default_policy)
+        assert requests.get(PROBE, timeout=10).status_code == 404
+    finally:
+        stop.set()
+        loop.join()
+    for output in (first, second):
+        assert re.search(r"Apply an access-policy-only change in place[^\n]*\n+changed: ", output), output[
+            -3000:
+        ]
+        assert re.search(r"RUNNING HANDLER \[[^]]*Restart zot\]", output) is None
+    assert zot_pid(host) == pid  # zot was never restarted
+    assert len(answers) > 20 and drops == []

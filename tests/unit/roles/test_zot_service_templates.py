@@ -49,7 +49,7 @@ def test_unit_is_sandboxed_by_default():
     assert settings["CapabilityBoundingSet"] == [""]
     assert settings["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
     assert settings["SystemCallFilter"] == ["@system-service ~@privileged ~@resources"]
-    assert settings["ReadWritePaths"] == ["/var/lib/zot"]
+    assert settings["ReadWritePaths"] == ["/var/lib/zot /var/log/zot"]
     assert settings["UMask"] == ["0027"]
     assert settings["LimitNOFILE"] == ["500000"]
 
@@ -61,6 +61,7 @@ def test_escape_hatches():
             zot_systemd_system_call_filter=[],
             zot_systemd_private_devices=False,
             zot_systemd_extra_read_write_paths=["/srv/extra"],
+            zot_audit_log_enabled=False,
             zot_systemd_extra_service_settings=["TimeoutStopSec=120"],
             zot_environment={"HTTPS_PROXY": "http://user:secret@proxy:3128"},
         )
@@ -88,3 +89,13 @@ def test_launchd_plist_is_valid(label):
     assert plist["KeepAlive"] is True
     assert plist["Umask"] == 0o027
     assert plist["SoftResourceLimits"] == {"NumberOfFiles": 500000}
+
+
+def test_logrotate_drop_in_copies_and_truncates_the_audit_log():
+    text = render("logrotate.j2", __zot_audit_log="/var/log/zot/audit.log")
+    lines = [line.strip() for line in text.splitlines()]
+    assert "/var/log/zot/audit.log {" in lines
+    # zot keeps the file open (O_APPEND) and never reopens it: a renamed file would keep
+    # receiving the audit lines.
+    assert "copytruncate" in lines and "create" not in " ".join(lines)
+    assert "su zot zot" in lines and "rotate 90" in lines and "daily" in lines

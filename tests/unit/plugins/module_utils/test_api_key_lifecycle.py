@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
+    DEFAULT_EXPIRATION_DAYS,
+    DEFAULT_ROTATE_BEFORE_DAYS,
     NEW_KEY_PLACEHOLDER,
     ApiKeyError,
     ensure_api_key,
@@ -176,7 +178,7 @@ def test_second_run_is_idempotent_and_returns_no_secret():
 
 def test_never_expiring_key_reports_no_expiration_date():
     api = FakeZotApi()
-    result = run(api)
+    result = run(api, expiration="never")
     assert api.calls[0] == ("create", "ci", (), None)
     assert result["expiration_date"] is None
 
@@ -259,3 +261,40 @@ def test_empty_label_is_refused(label):
     with pytest.raises(ValueError, match="label must not be empty"):
         run(api, label=label, state="absent")
     assert api.calls == []
+
+
+def test_default_policy_is_90_day_keys_rotated_at_30_days_left():
+    assert (DEFAULT_EXPIRATION_DAYS, DEFAULT_ROTATE_BEFORE_DAYS) == (90, 30)
+    api = FakeZotApi([key("young", created_days_ago=59, expires_in_days=31)])
+    assert run(api)["changed"] is False
+    api = FakeZotApi([key("due", created_days_ago=60, expires_in_days=30)])
+    result = run(api)
+    assert result["rotated"] is True and result["expiration_date"] == "2030-08-30T12:00:00Z"
+
+
+def test_all_labels_revokes_every_key_of_the_owner_and_reports_none_left():
+    keys = [key("ci"), key("laptop", label="laptop"), key("ui", label="")]
+    api = FakeZotApi(keys)
+    result = run(api, label=None, state="absent", all_labels=True)
+    assert result["changed"] is True and sorted(result["revoked"]) == ["ci", "laptop", "ui"]
+    assert api.keys == [] and result["keys"] == []
+    assert run(api, label=None, state="absent", all_labels=True)["changed"] is False
+
+
+@pytest.mark.parametrize("options", [{"state": "present", "label": None}, {"state": "absent", "label": "ci"}])
+def test_all_labels_only_with_state_absent_and_no_label(options):
+    api = FakeZotApi([key("ci")])
+    with pytest.raises(ValueError, match="all_labels needs state absent and no label"):
+        run(api, all_labels=True, **options)
+    assert api.calls == []
+
+
+def test_keys_report_every_key_of_the_owner_after_the_run():
+    api = FakeZotApi([key("old", expires_in_days=3), key("laptop", label="laptop", expires_in_days=60)])
+    result = run(api, expiration=90)
+    reported = [(entry["uuid"], entry["label"], entry["expiration_date"]) for entry in result["keys"]]
+    assert reported == [
+        (result["uuid"], "ci", "2030-08-30T12:00:00Z"),
+        ("laptop", "laptop", "2030-07-31T12:00:00Z"),
+    ]
+    assert all(set(entry) >= {"last_used", "created_at", "expired"} for entry in result["keys"])

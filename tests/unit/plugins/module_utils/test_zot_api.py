@@ -163,6 +163,24 @@ def test_unreachable_registry_is_an_api_error():
         api.list_api_keys()
 
 
+def test_report_names_label_expiry_and_last_use_with_go_zero_times_as_null():
+    never_used = parse_api_key(KEY_ENTRY)
+    used = parse_api_key(
+        dict(KEY_ENTRY, lastUsed="2030-06-02T08:00:00Z", expirationDate="2030-07-01T00:00:00Z")
+    )
+    now = datetime(2030, 6, 3, tzinfo=timezone.utc)
+    assert never_used.report(now) == {
+        "uuid": KEY_ENTRY["uuid"],
+        "label": "ci",
+        "created_at": "2030-06-01T10:00:00Z",
+        "expiration_date": None,
+        "last_used": None,
+        "expired": False,
+    }
+    assert used.report(now)["last_used"] == "2030-06-02T08:00:00Z"
+    assert used.report(datetime(2030, 7, 2, tzinfo=timezone.utc))["expired"] is True
+
+
 def test_entry_without_uuid_is_refused():
     with pytest.raises(ZotApiError, match="without a uuid"):
         parse_api_key({"label": "ci"})

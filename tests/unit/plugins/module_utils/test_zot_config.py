@@ -130,6 +130,63 @@ def test_config_extra_deep_merges():
     assert config["log"]["level"] == "debug"
 
 
+def test_audit_log_goes_to_the_log_directory():
+    assert build(audit_log_enabled=True, log_dir="/var/log/zot/")["log"] == {
+        "level": "info",
+        "audit": "/var/log/zot/audit.log",
+    }
+    assert "audit" not in build(audit_log_enabled=False, log_dir="/var/log/zot")["log"]
+
+
+def test_only_a_policy_change_is_applied_live():
+    import json
+
+    ldap = {"address": "ldap.example.org", "base_dn": "dc=example,dc=org", "user_attribute": "uid"}
+    live = build(access_control=THREE_TIERS, ldap=ldap)
+    stricter = dict(THREE_TIERS, repositories={"**": {"defaultPolicy": ["read"]}})
+    assert (
+        zot_config.live_reloadable_change(json.dumps(live), build(access_control=stricter, ldap=ldap)) is True
+    )
+    # Unchanged, another setting changed too, or an unreadable live file: restart path.
+    unchanged = build(access_control=THREE_TIERS, ldap=ldap)
+    assert zot_config.live_reloadable_change(json.dumps(live), unchanged) is False
+    both = build(access_control=stricter, ldap=ldap, log_level="debug")
+    assert zot_config.live_reloadable_change(json.dumps(live), both) is False
+    assert zot_config.live_reloadable_change("{not json", unchanged) is False
+    assert zot_config.live_reloadable_change("", unchanged) is False
+
+
+WORKLOAD_BEARER = {"oidc": [{"issuer": "https://kubernetes.default.svc", "audiences": ["zot"]}]}
+
+
+def test_bearer_auth_with_anonymous_pull_is_refused_naming_both_variables():
+    with pytest.raises(zot_config.ZotConfigError) as refused:
+        build(access_control=THREE_TIERS, config_extra={"http": {"auth": {"bearer": WORKLOAD_BEARER}}})
+    message = str(refused.value)
+    assert message.startswith("zot_config_extra.http.auth.bearer turns on bearer-only authentication")
+    assert 'zot_access_control.repositories["**"].anonymousPolicy' in message
+
+
+def test_bearer_auth_without_anonymous_pull_is_rendered():
+    private = {"repositories": {"**": {"policies": [{"users": ["ci"], "actions": ["read", "create"]}]}}}
+    config = build(access_control=private, config_extra={"http": {"auth": {"bearer": WORKLOAD_BEARER}}})
+    assert config["http"]["auth"]["bearer"] == WORKLOAD_BEARER
+
+
+@pytest.mark.parametrize(
+    "bearer, enabled",
+    [
+        (WORKLOAD_BEARER, True),
+        ({"oidc": [{"issuer": "https://idp"}]}, False),  # no audience: zot ignores it
+        ({"realm": "https://auth/token", "service": "zot", "cert": "/etc/zot/token.pem"}, True),
+        ({"realm": "https://auth/token", "service": "zot"}, False),
+        ({}, False),
+    ],
+)
+def test_bearer_enabled_follows_zot(bearer, enabled):
+    assert zot_config.bearer_enabled({"bearer": bearer}) is enabled
+
+
 def test_effective_access_control_adds_user_groups():
     users = [
         {"name": "ci", "password": "x", "groups": ["artifact-workloads"]},

@@ -72,7 +72,7 @@ def test_kept_key_returns_no_secret(capsys, zot):
 
 def test_check_mode_is_passed_through_and_changes_nothing(capsys, zot):
     zot.keys = [key("old", expires_in_days=2)]
-    _unused, result, _unused = run_module(capsys, expiration=30, _ansible_check_mode=True, _ansible_diff=True)
+    _unused, result, _unused = run_module(capsys, expiration=60, _ansible_check_mode=True, _ansible_diff=True)
     assert result["changed"] and result["rotated"] and result["revoked"] == ["old"]
     assert zot.calls == [] and "api_key" not in result
     assert result["diff"]["before"]["keys"][0]["uuid"] == "old"

@@ -16,7 +16,7 @@ declare -A lines=(
   [2.21]="3.12 ansible==14.5.0"
 )
 # The test tools' pins come from requirements.txt, their one home.
-test_pins=$(grep -E '^(pytest|bcrypt|jsonschema|requests)==' requirements.txt | tr '\n' ' ')
+test_pins=$(grep -E '^(pytest|bcrypt|jsonschema|requests|cel-expr-python)==' requirements.txt | tr '\n' ' ')
 host=zotops-compat
 port=5040
 

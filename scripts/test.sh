@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, unit tests, collection build/docs checks, integration tests
 # against real zot on loopback, and the molecule scenarios on systemd test hosts, with the
-# reliability scenario in a second lane beside all of it so the suite fits its time budget
-# on a 2-core machine. ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios.
+# reliability scenario and the oldest/newest ansible-core lines in a second lane beside all
+# of it so the suite fits its time budget on a 2-core machine.
+# ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios; ZOTOPS_COMPAT="" skips
+# the ansible-core lines.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,8 +27,8 @@ run_pytest() {
 
 scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability}
 # The reliability scenario takes about as long as everything else together, so it runs in
-# a lane of its own from the start (its host, container and ports overlap with nothing
-# else); its output is printed whole when it ends.
+# a lane of its own from the start (its hosts, containers and ports overlap with nothing
+# else); the lane's output is printed whole when it ends.
 molecule_lane() {
   for scenario in "$@"; do
     stage "molecule $scenario"
@@ -34,16 +36,24 @@ molecule_lane() {
   done
 }
 others=()
-reliability_log=$(mktemp)
-reliability_pid=""
+with_reliability=""
 for scenario in $scenarios; do
-  if [[ $scenario == reliability ]]; then
-    molecule_lane reliability >"$reliability_log" 2>&1 &
-    reliability_pid=$!
-  else
-    others+=("$scenario")
-  fi
+  if [[ $scenario == reliability ]]; then with_reliability=1; else others+=("$scenario"); fi
 done
+# The ansible-core lines at both ends of meta/runtime.yml's claim (scripts/compat.sh);
+# ZOTOPS_COMPAT="" skips them.
+compat_lines=${ZOTOPS_COMPAT-2.17 2.21}
+second_lane() {
+  if [[ -n $with_reliability ]]; then molecule_lane reliability; fi
+  if [[ -n $compat_lines ]]; then
+    stage "ansible-core compatibility: $compat_lines"
+    # shellcheck disable=SC2086 # one argument per line
+    bash scripts/compat.sh $compat_lines
+  fi
+}
+second_log=$(mktemp)
+second_lane >"$second_log" 2>&1 &
+second_pid=$!
 
 main_lane() {
   stage "lint (ansible-lint, ansible-test sanity, ruff)"
@@ -73,14 +83,12 @@ main_lane &
 main_pid=$!
 rc_main=0
 wait "$main_pid" || rc_main=$?
-rc_reliability=0
-if [[ -n $reliability_pid ]]; then
-  wait "$reliability_pid" || rc_reliability=$?
-  cat "$reliability_log"
-fi
-rm -f "$reliability_log"
-if ((rc_main || rc_reliability)); then
-  echo "test: failed (main lane: exit $rc_main; reliability lane: exit $rc_reliability)" >&2
+rc_second=0
+wait "$second_pid" || rc_second=$?
+cat "$second_log"
+rm -f "$second_log"
+if ((rc_main || rc_second)); then
+  echo "test: failed (main lane: exit $rc_main; second lane, reliability and ansible-core lines: exit $rc_second)" >&2
   exit 1
 fi
 echo "test: every stage passed"

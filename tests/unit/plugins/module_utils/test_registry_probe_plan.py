@@ -65,7 +65,11 @@ def test_conditional_answers_are_not_probed():
             "**": {
                 "anonymousPolicy": ["read"],
                 "policies": [
-                    {"users": ["ci"], "actions": ["create"], "conditions": [{"expression": 'req.tag.startsWith("dev-")'}]}
+                    {
+                        "users": ["ci"],
+                        "actions": ["create"],
+                        "conditions": [{"expression": 'req.tag.startsWith("dev-")'}],
+                    }
                 ],
             }
         }

@@ -8,6 +8,24 @@ import yaml
 _DEFAULTS = pathlib.Path(__file__).resolve().parents[1] / "roles" / "zot" / "defaults" / "main.yml"
 
 
+def zot_role_defaults():
+    """Every default of the zot role, as written (templated ones as their Jinja text)."""
+    return yaml.safe_load(_DEFAULTS.read_text())
+
+
 def zot_role_default(name):
     """The default of role variable `name` (e.g. "zot_auth_fail_delay"), as written."""
-    return yaml.safe_load(_DEFAULTS.read_text())[name]
+    return zot_role_defaults()[name]
+
+
+def zot_settings(**overrides):
+    """Settings for zot_config.build_config as the role hands them over: each role default
+    without its `zot_` prefix, then `overrides`. Defaults that are Jinja templates (they need
+    an inventory) are left out; a caller that needs one gives its value."""
+    settings = {
+        name[len("zot_") :]: value
+        for name, value in zot_role_defaults().items()
+        if name.startswith("zot_") and not (isinstance(value, str) and "{{" in value)
+    }
+    settings.update(overrides)
+    return settings

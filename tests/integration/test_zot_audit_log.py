@@ -17,6 +17,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.registry_http impo
 )
 from ansible_collections.zotops.registry.plugins.module_utils.zot_config import build_config
 from harness import zot as zot_process
+from harness.role_defaults import zot_settings
 
 pytestmark = pytest.mark.integration
 
@@ -29,25 +30,21 @@ ACCESS = {
 
 def audit_config(tmp_path):
     """zot's config: the role's log section for a log directory under tmp_path, htpasswd users."""
-    settings = {
-        "config_dir": str(tmp_path),
-        "storage_dir": str(tmp_path / "storage"),
-        "http_address": "127.0.0.1",
-        "http_port": 0,
-        "http_realm": "zot",
-        "http_read_timeout": "60s",
-        "http_write_timeout": "60s",
-        "auth_fail_delay": 0,
-        "storage_dedupe": True,
-        "storage_gc": True,
-        "storage_gc_delay": "1h",
-        "storage_gc_interval": "24h",
-        "log_level": "info",
-        "audit_log_enabled": True,
-        "log_dir": str(tmp_path / "log"),
-        "htpasswd_users": ["ci", "admin"],
-        "access_control": ACCESS,
-    }
+    settings = zot_settings(
+        config_dir=str(tmp_path),
+        storage_dir=str(tmp_path / "storage"),
+        http_port=0,
+        auth_fail_delay=0,
+        audit_log_enabled=True,
+        log_dir=str(tmp_path / "log"),
+        htpasswd_users=["ci", "admin"],
+        access_control=ACCESS,
+        ldap={},
+        oidc={"enabled": False},
+        secure_session=False,
+        sync_upstreams=[],
+        config_extra={},
+    )
     config = build_config(settings)
     del config["http"]["port"], config["http"]["auth"]["sessionKeysFile"]  # a free port, no session keys
     return config

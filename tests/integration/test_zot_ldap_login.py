@@ -15,6 +15,7 @@ import pytest
 import requests
 from ansible_collections.zotops.registry.plugins.module_utils import zot_config
 
+from harness.role_defaults import zot_settings
 from tests.support import ldap_directory as ldap
 from tests.support.policies import role_default_access_control
 
@@ -55,22 +56,7 @@ def start_zot(start_registry, tmp_path, settings):
     """zot with the auth.ldap section build_config renders from zot_ldap, and the role's
     default policy with each group named by its DN."""
     ldap_section = zot_config.build_config(
-        {
-            "config_dir": "{tmp}",
-            "storage_dir": "{tmp}/root",
-            "http_address": "127.0.0.1",
-            "http_port": 0,
-            "http_realm": "zot",
-            "http_read_timeout": "60s",
-            "http_write_timeout": "60s",
-            "auth_fail_delay": 0,
-            "storage_dedupe": True,
-            "storage_gc": True,
-            "storage_gc_delay": "1h",
-            "storage_gc_interval": "24h",
-            "log_level": "info",
-            "ldap": settings,
-        }
+        zot_settings(config_dir="{tmp}", storage_dir="{tmp}/root", http_port=0, ldap=settings)
     )["http"]["auth"]["ldap"]
     policy = json.dumps(role_default_access_control())
     for group in GROUPS:

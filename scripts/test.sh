@@ -56,7 +56,7 @@ second_lane >"$second_log" 2>&1 &
 second_pid=$!
 
 main_lane() {
-  stage "lint (ansible-lint, ansible-test sanity, ruff)"
+  stage "lint (pre-commit hooks, ansible-test sanity)"
   bash scripts/lint.sh
 
   stage "unit tests"

@@ -76,7 +76,7 @@ def canary_paths(args, prefix=""):
     return paths
 
 
-USERS = {name: canary(name) for name in ("ci", "admin", "prometheus")}
+USERS = {name: canary(name) for name in ("ci", "admin", "prometheus", "outsider")}
 POLICY = role_default_access_control({"artifact-workloads": ["ci"], "artifact-admins": ["admin"]})
 AUTHENTIK_TOKEN = canary("authentik-token")
 CLIENT_SECRET = canary("client-secret")
@@ -106,6 +106,7 @@ def registry_tasks(url):
                 "access_control": POLICY,
                 "pusher": {"username": "ci", "password": USERS["ci"]},
                 "metrics": {"username": "prometheus", "password": USERS["prometheus"]},
+                "bystander": {"username": "outsider", "password": USERS["outsider"]},
                 "fail_delay": 1,
             }
         },

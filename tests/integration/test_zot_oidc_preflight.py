@@ -64,4 +64,4 @@ def test_issuer_differing_from_the_discovery_document_stops_the_run(tmp_path, id
 
 def test_oidc_needs_the_external_url(tmp_path, idp):
     run = preflight(tmp_path, False, zot_oidc_issuer=idp.issuer, zot_external_url="")
-    assert "zot_external_url is required when zot_oidc_enabled is true" in flat(run)
+    assert "zot_external_url: required when zot_oidc_enabled is true" in flat(run)

@@ -72,7 +72,7 @@ main_lane() {
   done
 
   stage "integration tests (real zot on loopback)"
-  run_pytest -q tests/integration
+  run_pytest -q --durations=15 tests/integration
 
   molecule_lane "${others[@]}"
 }

@@ -24,6 +24,11 @@ NOT_PLANTED = {
     "zot_verify_pusher": "vault scan",
     "zot_verify_admin": "vault scan",
     "zot_verify_metrics": "vault scan",
+    # cluster mode needs its members, Redis and S3: molecule/cluster. zot itself logs the
+    # hash key and the Redis URL at start (docs/security-model.md).
+    "zot_cluster_hash_key": "molecule/cluster",
+    "zot_redis_url": "molecule/cluster",
+    "zot_storage_s3_credentials": "molecule/cluster",
 }
 
 
@@ -56,6 +61,8 @@ def planted(config_extra=None):
             "bind_dn": "cn=zot,dc=canary,dc=test",
             "bind_password": CANARIES["ldap"],
         },
+        # The canary user is in htpasswd and in no group: a real bystander for the checklist.
+        "zot_verify_bystander": {"username": "canary", "password": CANARIES["htpasswd"][:60]},
         "zot_sync_upstreams": [
             {
                 "name": "canary.io",

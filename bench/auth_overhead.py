@@ -28,7 +28,7 @@ import time
 import benchlib
 import requests
 
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import render_htpasswd
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
 from harness import flood
 from harness import zot as zot_process
 from harness.oci_image import pull_image, push_image

@@ -33,7 +33,7 @@ import jinja2
 import requests
 import yaml
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from harness import zot as zot_process
 from harness.process import Process, free_port
 

@@ -5,7 +5,7 @@ For policies with 10, 1000 and 10000 globs: time and peak memory of validating t
 (validate_access_control, what the role's preflight runs), of 10000 one-shot decide() calls
 (what the verification checklist does per probe: each call loads the policy again), and of
 10000 decisions against one LoadedPolicy (what `queries`, `require` and the summary do),
-through plugins/module_utils/access_policy.py. Each phase runs in its own process (peak memory is
+through plugins/module_utils/_policy/engine.py. Each phase runs in its own process (peak memory is
 that process's maximum RSS) under a time cap: a phase that hits it is reported as timed out
 (validation) or with how many queries it got through, never silently dropped.
 
@@ -54,7 +54,7 @@ def make_queries(globs, count, seed=7):
 
 
 def measure_validate(globs):
-    from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+    from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import (
         validate_access_control,
     )
 
@@ -65,7 +65,7 @@ def measure_validate(globs):
 
 
 def measure_queries(globs, query_count, loaded):
-    from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+    from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import (
         LoadedPolicy,
         decide,
     )
@@ -104,7 +104,7 @@ def run_phase(phase, globs, query_count):
 
 def run_phase_here(phase, globs, query_count):
     if phase == "baseline":
-        from ansible_collections.zotops.registry.plugins.module_utils import access_policy  # noqa: F401
+        from ansible_collections.zotops.registry.plugins.module_utils._policy import engine as access_policy  # noqa: F401
 
         result = {}
     elif phase == "validate":

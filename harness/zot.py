@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import hash_password
 from harness.placeholders import fill
 from harness.process import Process, free_port
 

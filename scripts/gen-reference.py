@@ -213,7 +213,7 @@ def default_access_control() -> dict:
 
 def who_can_do_what(access_control: dict) -> str:
     sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-    from ansible_collections.zotops.registry.plugins.module_utils.access_policy import summarize
+    from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import summarize
 
     lines = [TABLE_BEGIN, "", "| Repository glob (example) | Who | Allowed | Denied |"]
     lines.append("| --- | --- | --- | --- |")

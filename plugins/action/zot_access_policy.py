@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Action plugin for zotops.registry.zot_access_policy: runs on the controller (the policy
 engine needs jsonschema for structure checks); only `path` reaches the managed host."""
 
@@ -8,7 +10,7 @@ import json
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy_report import (
+from ansible_collections.zotops.registry.plugins.module_utils._policy.report import (
     access_control_from_config,
     build_report,
 )

@@ -1,6 +1,8 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Action plugin for zotops.registry.zot_api_key: hides results that carry a new key."""
 
-from ansible_collections.zotops.registry.plugins.plugin_utils.secret_result import SecretResultAction
+from ansible_collections.zotops.registry.plugins.plugin_utils._secret_result import SecretResultAction
 
 
 class ActionModule(SecretResultAction):

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Options shared by every authentik_* module: where Authentik is and how to authenticate."""
 
 

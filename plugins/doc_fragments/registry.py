@@ -1,4 +1,6 @@
-"""Options shared by every module that talks to a registry (see module_utils/registry_http)."""
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Options shared by every module that talks to a registry (see module_utils/_registry/http_client.py)."""
 
 
 class ModuleDocFragment:

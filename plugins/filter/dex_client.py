@@ -1,10 +1,12 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Filters for the dex_client role: merge zot's static client into a Dex config, validate it.
 
 Runs on the controller, so it may use jsonschema (a pinned controller requirement).
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.zotops.registry.plugins.module_utils.dex_config import (
+from ansible_collections.zotops.registry.plugins.plugin_utils._dex_config import (
     DEX_CONFIG_SCHEMA,
     json_path,
     merge_static_client,

@@ -1,12 +1,13 @@
-# -*- coding: utf-8 -*-
 # Copyright: zotops.registry contributors
-# Apache License 2.0 (see LICENSE)
-"""Filters the `zot` role uses to build its files; the logic lives in module_utils/plugin_utils."""
+# SPDX-License-Identifier: Apache-2.0
+"""Filters the `zot` role uses to build its files; the logic lives in plugin_utils/_zot/."""
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster, zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils import host_checks, htpasswd, zot_secret_files
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import secret_files as zot_secret_files
 
 
 def _wrap(func):

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: ensure an Authentik application."""
 
 DOCUMENTATION = r"""
@@ -70,13 +72,13 @@ issuer:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
     AuthentikAPI,
     AuthentikError,
     authentik_argument_spec,
     object_diff,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_application import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.application import (
     MANAGED_FIELDS,
     ensure_application,
     issuer_url,

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: ensure an Authentik group."""
 
 DOCUMENTATION = r"""
@@ -53,13 +55,13 @@ group:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
     AuthentikAPI,
     AuthentikError,
     authentik_argument_spec,
     object_diff,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_group import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.group import (
     MANAGED_FIELDS,
     ensure_group,
 )

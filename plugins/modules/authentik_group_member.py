@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: ensure a user is a member of an Authentik group."""
 
 DOCUMENTATION = r"""
@@ -52,12 +54,12 @@ user_pk:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
     AuthentikAPI,
     AuthentikError,
     authentik_argument_spec,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_group_member import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.group_member import (
     ensure_member,
 )
 

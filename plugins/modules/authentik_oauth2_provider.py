@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: ensure an Authentik OAuth2/OpenID Connect provider."""
 
 DOCUMENTATION = r"""
@@ -117,14 +119,14 @@ provider:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
     AuthentikAPI,
     AuthentikError,
     authentik_argument_spec,
     blank_secrets,
     object_diff,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_oauth2_provider import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.oauth2_provider import (
     MANAGED_FIELDS,
     SECRET_FIELDS,
     ensure_provider,

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: ensure an Authentik service account."""
 
 DOCUMENTATION = r"""
@@ -60,12 +62,12 @@ token:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
     AuthentikAPI,
     AuthentikError,
     authentik_argument_spec,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.authentik_service_account import (
+from ansible_collections.zotops.registry.plugins.module_utils._authentik.service_account import (
     ensure_service_account,
 )
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: make containerd's CRI plugin read registry hosts files from a directory."""
 
 DOCUMENTATION = r"""
@@ -90,8 +92,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zotops.registry.plugins.module_utils import containerd_config
-from ansible_collections.zotops.registry.plugins.module_utils.containerd_config import (
+from ansible_collections.zotops.registry.plugins.module_utils import _containerd_config as containerd_config
+from ansible_collections.zotops.registry.plugins.module_utils._containerd_config import (
     ContainerdConfigError,
     containerd_major_version,
     set_config_path,

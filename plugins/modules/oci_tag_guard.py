@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: refuse to push a protected tag that already exists."""
 
 DOCUMENTATION = r"""
@@ -113,13 +115,13 @@ allowed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     RegistryHTTPError,
     client_from_params,
     registry_argument_spec,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.tag_guard import (
     DEFAULT_PROTECTED_TAGS,
     guard_tags,
 )

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Documentation only: the work is done on the controller by the action plugin of the same
 # name (plugins/action/zot_access_policy.py), the pattern ansible.builtin.template uses.
 
@@ -180,7 +182,7 @@ seealso:
     link: https://github.com/project-zot/zot/blob/v2.1.20/pkg/api/authz.go
 notes:
   - The policy engine is also importable as
-    C(ansible_collections.zotops.registry.plugins.module_utils.access_policy)
+    C(ansible_collections.zotops.registry.plugins.module_utils._policy.engine)
     (C(validate_access_control), C(decide), C(check_requirements), C(evaluate_queries)).
   - Group and glob names are lowercased as zot's config loader does before deciding.
 """

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module zotops.registry.zot_api_key: a labelled zot API key, rotated before expiry."""
 
 DOCUMENTATION = r"""
@@ -231,16 +233,16 @@ reason:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.api_key_lifecycle import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.api_keys import (
     DEFAULT_EXPIRATION_DAYS,
     DEFAULT_ROTATE_BEFORE_DAYS,
     ApiKeyError,
     ensure_api_key,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     registry_argument_spec,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.zot_api import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import (
     ZotApiError,
     zot_api_from_params,
 )

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: prove a running registry behaves as its access policy says."""
 
 DOCUMENTATION = r"""
@@ -269,15 +271,15 @@ leftovers:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
+from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist import (
     CHECK_NAMES,
     format_table,
     run_checklist,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     registry_argument_spec,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.registry_probe_plan import (
+from ansible_collections.zotops.registry.plugins.module_utils._checks.probe_plan import (
     DEFAULT_LIMIT,
 )
 

@@ -10,7 +10,7 @@ import statistics
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import render_htpasswd
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
 from harness import flood
 from harness.oci_image import push_image
 from harness.role_defaults import zot_role_default

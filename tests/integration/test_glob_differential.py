@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import (
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (
     doublestar_match,
     glob_matches,
     is_valid_glob,

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
-from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import RegistryClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import ZotApi
 from tests.support.playbook import run_module
 from harness import docker_registry
 

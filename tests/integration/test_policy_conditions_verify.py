@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy import validate_access_control
+from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import validate_access_control
 from harness import zot as zot_process
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,8 @@ import random
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy import LoadedPolicy
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import LoadedPolicy
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import hash_password
 from harness import zot as zot_process
 from tests.differential.policy_cases import REPOS, USERS, random_policy, random_requests
 from tests.support.oci_layout import make_oci_layout

@@ -5,17 +5,17 @@ import itertools
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
+from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import (
     ACTIONS,
     decide,
     validate_access_control,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     RegistryClient,
     RegistryHTTPError,
 )
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import hash_password
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import hash_password
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import threading
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 from harness import docker_registry
 from tests.support.oci_layout import make_oci_layout
 

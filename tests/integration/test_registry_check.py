@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import CHECK_NAMES
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist import CHECK_NAMES
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import RegistryClient
 from tests.support.playbook import run_module
 from tests.support.policies import role_default_access_control
 from harness import docker_registry

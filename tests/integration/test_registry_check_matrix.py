@@ -17,15 +17,15 @@ import pytest
 from harness import zot
 from harness.role_defaults import zot_role_defaults, zot_settings
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_config
-from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
+from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist import (
     format_table,
     run_checklist,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
-from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi
-from ansible_collections.zotops.registry.plugins.plugin_utils.htpasswd import MIN_COST, hash_password
-from ansible_collections.zotops.registry.plugins.plugin_utils.zot_secret_files import secret_files
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import RegistryClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import ZotApi
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import MIN_COST, hash_password
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.secret_files import secret_files
 
 pytestmark = pytest.mark.integration
 

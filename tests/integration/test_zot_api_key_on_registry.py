@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     RegistryClient,
     RegistryHTTPError,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.zot_api import ZotApi, format_rfc3339
+from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import ZotApi, format_rfc3339
 from tests.support.playbook import run_tasks
 
 pytestmark = pytest.mark.integration

@@ -10,12 +10,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     RegistryClient,
     RegistryHTTPError,
 )
-from ansible_collections.zotops.registry.plugins.module_utils.zot_config import build_config
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.config import build_config
 from harness import zot as zot_process
 from harness.role_defaults import zot_settings
 

@@ -8,7 +8,7 @@ import copy
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.module_utils.zot_config import bearer_enabled
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.config import bearer_enabled
 
 pytestmark = pytest.mark.integration
 

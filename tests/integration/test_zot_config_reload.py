@@ -17,8 +17,8 @@ import time
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import RegistryClient
 
 pytestmark = pytest.mark.integration
 

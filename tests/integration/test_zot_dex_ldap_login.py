@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import requests
 import yaml
-from ansible_collections.zotops.registry.plugins.module_utils.dex_config import static_client
+from ansible_collections.zotops.registry.plugins.plugin_utils._dex_config import static_client
 
 from harness.process import free_port
 from tests.support import dex

@@ -13,7 +13,7 @@ import json
 
 import pytest
 import requests
-from ansible_collections.zotops.registry.plugins.module_utils import zot_config
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 
 from harness.role_defaults import zot_settings
 from tests.support import ldap_directory as ldap

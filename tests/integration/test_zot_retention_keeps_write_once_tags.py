@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.oci_client import OCIClient
-from ansible_collections.zotops.registry.plugins.module_utils.registry_http import RegistryClient
-from ansible_collections.zotops.registry.plugins.module_utils.zot_retention import build_retention
+from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import OCIClient
+from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import RegistryClient
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention import build_retention
 
 pytestmark = pytest.mark.integration
 

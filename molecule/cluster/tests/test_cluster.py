@@ -1,7 +1,7 @@
 """Verify the converged zot cluster: three members behind HAProxy on one bucket and one Redis.
 
 Probes run from the controller over loopback. Which member owns a repository is computed the
-way zot does (plugins/module_utils/zot_cluster.py) and checked against the owner's journal.
+way zot does (plugins/plugin_utils/_zot/cluster.py) and checked against the owner's journal.
 What a stopped member and a rolling change cost is measured and printed (docs/how-to/scale-out.md
 quotes it); the assertions are what zot's ownership model implies.
 """
@@ -17,7 +17,7 @@ import uuid
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from tests.support.oci_layout import make_oci_layout
 from tests.support.playbook import REPO_ROOT, run_module, run_tasks
 from tests.support.policies import role_default_access_control

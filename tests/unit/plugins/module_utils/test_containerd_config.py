@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from ansible_collections.zotops.registry.plugins.module_utils.containerd_config import (
+from ansible_collections.zotops.registry.plugins.module_utils._containerd_config import (
     ContainerdConfigError,
     containerd_major_version,
     set_config_path,

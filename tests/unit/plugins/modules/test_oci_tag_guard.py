@@ -7,7 +7,7 @@ import pytest
 import yaml
 from tests.support.module_args import patch_module_args
 
-from ansible_collections.zotops.registry.plugins.module_utils.tag_guard import (
+from ansible_collections.zotops.registry.plugins.module_utils._registry.tag_guard import (
     DEFAULT_PROTECTED_TAGS,
 )
 from ansible_collections.zotops.registry.plugins.modules import oci_tag_guard

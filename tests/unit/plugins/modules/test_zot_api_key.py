@@ -7,10 +7,10 @@ import pytest
 from tests.support.module_args import patch_module_args
 
 from ansible_collections.zotops.registry.plugins.modules import zot_api_key
-from ansible_collections.zotops.registry.tests.unit.plugins.module_utils.zot_api_fake import (
+from ansible_collections.zotops.registry.tests.unit.plugins.module_utils._registry.zot_api_fake import (
     FakeZotApi,
 )
-from ansible_collections.zotops.registry.tests.unit.plugins.module_utils.zot_api_fake import (
+from ansible_collections.zotops.registry.tests.unit.plugins.module_utils._registry.zot_api_fake import (
     key as fake_key,
 )
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from tests.support.module_args import patch_module_args
 
-from ansible_collections.zotops.registry.plugins.module_utils.registry_checks import (
+from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist import (
     CHECK_NAMES,
     check_result,
 )

@@ -80,7 +80,8 @@ options:
       - The CI identity whose rights are probed (push a new tag, overwrite, delete).
       - Without it the pusher checks fail, unless O(checks) leaves them out.
     type: dict
-    suboptions:
+    # One account shape for pusher, admin and bystander.
+    suboptions: &account
       username:
         description: User name.
         type: str
@@ -101,42 +102,16 @@ options:
       - Identity that seeds the throwaway tag, is expected to delete it, and cleans up.
       - Defaults to O(username) and O(password).
     type: dict
-    suboptions:
-      username:
-        description: User name.
-        type: str
-        required: true
-      password:
-        description: Password or API key.
-        type: str
-        required: true
-      groups:
-        description: Groups beyond those C(accessControl.groups) gives it.
-        type: list
-        elements: str
-        default: []
+    suboptions: *account
   bystander:
     description:
-      - A logged-in identity outside every group of the policy (the zot role provisions
-        one). It proves what an authenticated outsider can and cannot do; without it
+      - A logged-in identity outside every group of the policy (the zot role takes it from
+        C(zot_verify_bystander)). It proves what an authenticated outsider can and cannot do; without it
         C(bystander_access) and C(metrics_bystander) are skipped.
       - Given as an API key, it also proves the groups zot stored for the key match the
         policy (a key whose owner left a group keeps the old groups).
     type: dict
-    suboptions:
-      username:
-        description: User name.
-        type: str
-        required: true
-      password:
-        description: Password or API key.
-        type: str
-        required: true
-      groups:
-        description: Groups beyond those C(accessControl.groups) gives it.
-        type: list
-        elements: str
-        default: []
+    suboptions: *account
   max_probes:
     description:
       - Upper bound of the policy-derived probes; the rest are dropped with a warning.

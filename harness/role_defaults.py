@@ -5,6 +5,8 @@ import pathlib
 
 import yaml
 
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
+
 _DEFAULTS = pathlib.Path(__file__).resolve().parents[1] / "roles" / "zot" / "defaults" / "main.yml"
 
 
@@ -19,13 +21,13 @@ def zot_role_default(name):
 
 
 def zot_settings(**overrides):
-    """Settings for zot_config.build_config as the role hands them over: each role default
-    without its `zot_` prefix, then `overrides`. Defaults that are Jinja templates (they need
-    an inventory) are left out; a caller that needs one gives its value."""
-    settings = {
-        name[len("zot_") :]: value
+    """Settings for zot_config.build_config as the role hands them over
+    (settings_from_variables of the role defaults), then `overrides`. Defaults that are
+    Jinja templates (they need an inventory) are left out; a caller that needs one gives
+    its value."""
+    defaults = {
+        name: value
         for name, value in zot_role_defaults().items()
-        if name.startswith("zot_") and not (isinstance(value, str) and "{{" in value)
+        if not (isinstance(value, str) and "{{" in value)
     }
-    settings.update(overrides)
-    return settings
+    return dict(zot_config.settings_from_variables(defaults), **overrides)

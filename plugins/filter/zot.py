@@ -33,6 +33,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "zot_config": _wrap(zot_config.build_config),
+            "zot_settings": _wrap(zot_config.settings_from_variables),
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
             "zot_live_reloadable_change": _wrap(zot_config.live_reloadable_change),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),

@@ -16,6 +16,8 @@ import copy
 import json
 from urllib.parse import urlsplit
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention import (
     RetentionError,
@@ -42,6 +44,29 @@ READ_ONLY = ["read"]
 
 class ZotConfigError(ValueError):
     """A role variable cannot be turned into a valid zot config; the message names it."""
+
+
+ROLE_PREFIX = "zot_"
+
+
+def settings_from_variables(variables):
+    """The settings build_config reads: every `zot_<name>` role variable as `<name>`."""
+    return {
+        name[len(ROLE_PREFIX) :]: value for name, value in variables.items() if name.startswith(ROLE_PREFIX)
+    }
+
+
+def _flag(settings, name):
+    # A templated default (zot_secure_session) reaches a filter as the text "True" on
+    # ansible-core < 2.19.
+    return boolean(settings.get(name) or False, strict=False)
+
+
+def _oidc_settings(settings):
+    """The zot_oidc_* variables as one dict without the prefix (`enabled`, `issuer`, ...)."""
+    oidc = {name[len("oidc_") :]: value for name, value in settings.items() if name.startswith("oidc_")}
+    oidc["enabled"] = _flag(settings, "oidc_enabled")
+    return oidc
 
 
 def effective_access_control(access_control, users=None, upstreams=None):
@@ -237,8 +262,12 @@ def _merge(base, extra):
 
 
 def build_config(settings):
-    """Return zot's config dict for the role settings (the role variables minus `zot_`)."""
+    """Return zot's config dict for the role settings (settings_from_variables)."""
     config_dir = settings["config_dir"].rstrip("/")
+    users = settings.get("htpasswd_users") or []
+    upstreams = settings.get("sync_upstreams") or []
+    _check_upstreams(upstreams)
+    access_control = effective_access_control(settings.get("access_control"), users, upstreams)
 
     http = {
         "address": settings["http_address"],
@@ -267,8 +296,8 @@ def build_config(settings):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
     if settings.get("ldap"):
         auth["ldap"] = _ldap_config(settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE))
-    oidc = settings.get("oidc") or {}
-    if oidc.get("enabled"):
+    oidc = _oidc_settings(settings)
+    if oidc["enabled"]:
         if not settings.get("external_url"):
             raise ZotConfigError(
                 "zot_external_url: required when zot_oidc_enabled is true (zot builds the "
@@ -277,19 +306,19 @@ def build_config(settings):
         _require_secure_login_origin(settings["external_url"])
         auth["openid"] = _openid_config(oidc, "%s/%s" % (config_dir, OIDC_CREDENTIALS_FILE))
     # zot turns API keys on whenever OpenID is configured; the config says so explicitly.
-    if settings.get("api_keys_enabled") or oidc.get("enabled"):
+    if settings.get("api_keys_enabled") or oidc["enabled"]:
         auth["apikey"] = True
-    if settings.get("secure_session"):
+    if _flag(settings, "secure_session"):
         auth["secureSession"] = True
     if settings.get("mtls_identity_attributes"):
         auth["mtls"] = {"identityAttributes": list(settings["mtls_identity_attributes"])}
     http["auth"] = auth
     extra_auth = ((settings.get("config_extra") or {}).get("http") or {}).get("auth")
-    other_sources = settings.get("ldap") or oidc.get("enabled") or settings.get("mtls_identity_attributes")
+    other_sources = settings.get("ldap") or oidc["enabled"] or settings.get("mtls_identity_attributes")
     if not (other_sources or bearer_enabled(extra_auth)):
-        _check_policy_users(settings.get("access_control") or {}, settings.get("htpasswd_users") or [])
-    if settings.get("access_control"):
-        http["accessControl"] = settings["access_control"]
+        _check_policy_users(access_control, [user["name"] for user in users])
+    if access_control:
+        http["accessControl"] = access_control
 
     storage = {
         "rootDirectory": settings["storage_dir"],
@@ -337,7 +366,7 @@ def build_config(settings):
     }
     if shared.get("cluster"):
         config["cluster"] = shared["cluster"]
-    if settings.get("audit_log_enabled"):
+    if _flag(settings, "audit_log_enabled"):
         config["log"]["audit"] = "%s/%s" % (settings["log_dir"].rstrip("/"), AUDIT_LOG_FILE)
     if settings.get("flavour") == "minimal":
         _refuse_extensions(extensions, settings.get("config_extra") or {})

@@ -49,7 +49,7 @@ def test_minimal_config_has_no_optional_sections():
 
 def test_auth_sections_follow_settings():
     config = build(
-        htpasswd_users=["ci"],
+        htpasswd_users=[{"name": "ci"}],
         api_keys_enabled=True,
         secure_session=True,
         external_url="https://zot.example.org/",
@@ -255,15 +255,15 @@ def test_ldap_credentials():
 
 
 OIDC = {
-    "enabled": True,
-    "issuer": "https://dex.example/dex",
-    "provider_name": "Dex",
-    "scopes": ["openid", "profile", "email", "groups"],
+    "oidc_enabled": True,
+    "oidc_issuer": "https://dex.example/dex",
+    "oidc_provider_name": "Dex",
+    "oidc_scopes": ["openid", "profile", "email", "groups"],
 }
 
 
 def test_oidc_provider_is_always_the_oidc_key_and_forces_api_keys():
-    config = build(oidc=OIDC, external_url="https://zot.example/", api_keys_enabled=False)
+    config = build(**OIDC, external_url="https://zot.example/", api_keys_enabled=False)
     auth = config["http"]["auth"]
     assert auth["openid"] == {
         "providers": {
@@ -282,11 +282,11 @@ def test_oidc_provider_is_always_the_oidc_key_and_forces_api_keys():
 def test_oidc_claim_mapping_and_callback_origins():
     oidc = dict(
         OIDC,
-        claim_username="preferred_username",
-        claim_groups="roles",
-        callback_allow_origins=["https://ui.example"],
+        oidc_claim_username="preferred_username",
+        oidc_claim_groups="roles",
+        oidc_callback_allow_origins=["https://ui.example"],
     )
-    openid = build(oidc=oidc, external_url="https://zot.example")["http"]["auth"]["openid"]
+    openid = build(**oidc, external_url="https://zot.example")["http"]["auth"]["openid"]
     assert openid["providers"]["oidc"]["claimMapping"] == {
         "username": "preferred_username",
         "groups": "roles",
@@ -295,28 +295,28 @@ def test_oidc_claim_mapping_and_callback_origins():
 
 
 def test_oidc_off_leaves_no_trace():
-    auth = build(oidc=dict(OIDC, enabled=False), api_keys_enabled=False)["http"]["auth"]
+    auth = build(**dict(OIDC, oidc_enabled=False), api_keys_enabled=False)["http"]["auth"]
     assert "openid" not in auth and "apikey" not in auth
 
 
 def test_oidc_login_needs_https_except_on_loopback():
     with pytest.raises(zot_config.ZotConfigError, match=r"^zot_external_url: OpenID login needs an https"):
-        build(oidc=OIDC, external_url="http://zot.example:5000")
+        build(**OIDC, external_url="http://zot.example:5000")
     for url in ("http://127.0.0.1:5060", "http://localhost:5000", "http://[::1]:5000", "https://zot.example"):
-        assert "openid" in build(oidc=OIDC, external_url=url)["http"]["auth"]
+        assert "openid" in build(**OIDC, external_url=url)["http"]["auth"]
 
 
 @pytest.mark.parametrize(
     "oidc, external_url, field",
     [
         (OIDC, "", "zot_external_url"),
-        (dict(OIDC, issuer=""), "https://zot.example", "zot_oidc_issuer"),
-        (dict(OIDC, scopes=["email"]), "https://zot.example", "zot_oidc_scopes"),
+        (dict(OIDC, oidc_issuer=""), "https://zot.example", "zot_oidc_issuer"),
+        (dict(OIDC, oidc_scopes=["email"]), "https://zot.example", "zot_oidc_scopes"),
     ],
 )
 def test_oidc_errors_name_the_variable(oidc, external_url, field):
     with pytest.raises(zot_config.ZotConfigError, match=field):
-        build(oidc=oidc, external_url=external_url)
+        build(**oidc, external_url=external_url)
 
 
 def test_sync_without_credentials_has_no_credentials_file():
@@ -414,12 +414,14 @@ def test_a_policy_user_must_be_a_local_user_when_htpasswd_is_the_only_identity_s
         zot_config.ZotConfigError,
         match=r'^zot_access_control.repositories\["\*\*"\].policies\[0\].users\[1\]: cii is not a local user',
     ):
-        build(access_control=policy, htpasswd_users=["ci"])
+        build(access_control=policy, htpasswd_users=[{"name": "ci"}])
     admin = {"adminPolicy": {"users": ["root"], "actions": ["delete"]}}
     with pytest.raises(zot_config.ZotConfigError, match=r"^zot_access_control.adminPolicy.users\[0\]: root"):
-        build(access_control=admin, htpasswd_users=["ci"])
+        build(access_control=admin, htpasswd_users=[{"name": "ci"}])
     # With another identity source the name may be an LDAP, OpenID or certificate identity.
-    assert build(access_control=policy, htpasswd_users=["ci"], mtls_identity_attributes=["CommonName"])
+    assert build(
+        access_control=policy, htpasswd_users=[{"name": "ci"}], mtls_identity_attributes=["CommonName"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ class FilterModule(object):
         return {
             "zot_config": _wrap(zot_config.build_config),
             "zot_settings": _wrap(zot_config.settings_from_variables),
+            "zot_oidc_redirect_uri": _wrap(zot_config.oidc_redirect_uri),
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
             "zot_live_reloadable_change": _wrap(zot_config.live_reloadable_change),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),

@@ -69,6 +69,11 @@ def _oidc_settings(settings):
     return oidc
 
 
+def oidc_redirect_uri(external_url):
+    """The redirect URI zot uses for its OpenID provider; the IdP must accept exactly this."""
+    return external_url.rstrip("/") + OIDC_CALLBACK_PATH
+
+
 def effective_access_control(access_control, users=None, upstreams=None):
     """Return the accessControl zot gets: the declared policy plus what the role adds.
 

@@ -459,3 +459,11 @@ def test_upstream_errors_for_containerd_name_every_problem_without_values():
         "containerd_mirror_upstreams[2].urls: must be a non-empty list of http(s) URLs",
         "containerd_mirror_upstreams[2].name: must be a string such as docker.io (the registry host, no '/')",
     ]
+
+
+def test_oidc_redirect_uri_is_the_callback_zot_serves():
+    # zot v2.1.20 registers /zot/auth/callback/<provider> (pkg/api/routes.go);
+    # both IdP roles register this.
+    assert (
+        zot_config.oidc_redirect_uri("https://zot.example//") == "https://zot.example/zot/auth/callback/oidc"
+    )

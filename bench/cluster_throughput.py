@@ -16,8 +16,6 @@ than 1; the ratio shows what the proxying between members costs, not what 3 host
 """
 
 import argparse
-import hashlib
-import json
 import os
 import pathlib
 import secrets
@@ -35,6 +33,7 @@ import yaml
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from harness import zot as zot_process
+from harness.oci_image import push_image
 from harness.process import Process, free_port
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -156,34 +155,6 @@ def start_haproxy(tmp, members, name):
     return haproxy, url
 
 
-def push_image(url, repo):
-    session = requests.Session()
-    blobs = [
-        json.dumps({"architecture": "amd64", "os": "linux", "repo": repo}).encode(),
-        os.urandom(64 * 1024),
-    ]
-    descriptors = []
-    for data in blobs:
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        started = session.post(f"{url}/v2/{repo}/blobs/uploads/", timeout=30)
-        started.raise_for_status()
-        location = requests.compat.urljoin(url, started.headers["Location"])
-        session.put(location, params={"digest": digest}, data=data, timeout=30).raise_for_status()
-        descriptors.append({"digest": digest, "size": len(data)})
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": dict(descriptors[0], mediaType="application/vnd.oci.image.config.v1+json"),
-        "layers": [dict(descriptors[1], mediaType="application/vnd.oci.image.layer.v1.tar")],
-    }
-    session.put(
-        f"{url}/v2/{repo}/manifests/v1",
-        data=json.dumps(manifest),
-        headers={"Content-Type": OCI_MANIFEST},
-        timeout=30,
-    ).raise_for_status()
-
-
 def pulls_per_second(url, repos, clients, seconds):
     counts, failures, stop = [0] * clients, [0] * clients, threading.Event()
 
@@ -243,7 +214,7 @@ def main():
                 processes.append(haproxy)
                 repos = [f"bench/app-{n}" for n in range(args.repos)]
                 for repo in repos:
-                    push_image(url, repo)
+                    push_image(requests.Session(), url, repo, "v1", layers=1, layer_size=64 * 1024)
                 owners = sorted(zot_cluster.owner(hash_key, members, repo)[0] for repo in repos)
                 setups[count] = {"url": url, "repos": repos, "owners": owners}
             samples = {count: [] for count in setups}

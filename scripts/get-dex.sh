@@ -29,21 +29,11 @@ if [[ -n "${DEX_BINARY:-}" ]]; then
   exit 1
 fi
 
-packed="$shared/dex/$name.xz"
-sums="$shared/dex/SHA256SUMS"
-[[ -f "$packed" && -f "$sums" ]] || { echo "get-dex: $packed or $sums not present" >&2; exit 1; }
-want=$(awk -v n="$name" '$2 == n || $2 == "*" n {print $1}' "$sums")
-[[ -n "$want" ]] || { echo "get-dex: $name is not listed in $sums" >&2; exit 1; }
-if [[ -x "$out" ]] && echo "$want  $out" | sha256sum -c --quiet - 2>/dev/null; then
-  echo "$out"; exit 0
-fi
-mkdir -p "$(dirname "$out")"
-xz -dc "$packed" > "$out.new"
-if ! echo "$want  $out.new" | sha256sum -c --quiet - >/dev/null 2>&1; then
-  rm -f "$out.new"
-  echo "get-dex: $packed: sha256 differs from $sums" >&2
+# shellcheck source=scripts/lib/shared-binary.sh
+source "$root/scripts/lib/shared-binary.sh"
+if ! reason=$(unpack_shared "$shared/dex/$name.xz" "$shared/dex/SHA256SUMS" "$name" "$out"); then
+  echo "get-dex: $reason" >&2
   exit 1
 fi
-chmod 0755 "$out.new" && mv -f "$out.new" "$out"
 is_dex "$out" || { echo "get-dex: $out does not run as Dex $version" >&2; exit 1; }
 echo "$out"

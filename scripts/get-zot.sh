@@ -43,29 +43,15 @@ if [[ -n "$override" ]]; then
 fi
 
 # 2. The shared copy for machines without release downloads.
-packed="$shared/zot/zot-$version-$os-$arch$suffix.xz"
-if [[ -f "$packed" && -f "$shared/zot/SHA256SUMS" ]]; then
-  want=$(awk -v n="zot-$version-$os-$arch$suffix" '$2 == n {print $1}' "$shared/zot/SHA256SUMS")
-  out="$cache_dir/shared/zot"
-  if [[ -n "$want" && -x "$out" ]] && echo "$want  $out" | sha256sum -c --quiet - 2>/dev/null; then
-    echo "$out"; exit 0
-  fi
-  if [[ -n "$want" ]]; then
-    mkdir -p "$cache_dir/shared"
-    xz -dc "$packed" > "$out.new"
-    if echo "$want  $out.new" | sha256sum -c --quiet - >/dev/null 2>&1; then
-      chmod 0755 "$out.new" && mv -f "$out.new" "$out"
-      is_zot "$out" && { echo "$out"; exit 0; }
-      tried+=("$packed: does not run as zot $version")
-    else
-      rm -f "$out.new"
-      tried+=("$packed: sha256 differs from $shared/zot/SHA256SUMS")
-    fi
-  else
-    tried+=("$packed: not listed in $shared/zot/SHA256SUMS")
-  fi
+# shellcheck source=scripts/lib/shared-binary.sh
+source "$root/scripts/lib/shared-binary.sh"
+out="$cache_dir/shared/zot"
+if reason=$(unpack_shared "$shared/zot/zot-$version-$os-$arch$suffix.xz" "$shared/zot/SHA256SUMS" \
+  "zot-$version-$os-$arch$suffix" "$out"); then
+  is_zot "$out" && { echo "$out"; exit 0; }
+  tried+=("$out: does not run as zot $version")
 else
-  tried+=("$packed: not present")
+  tried+=("$reason")
 fi
 
 # 3. go install from the Go module proxy.

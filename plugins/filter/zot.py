@@ -5,7 +5,7 @@
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster, zot_config
+from ansible_collections.zotops.registry.plugins.module_utils import zot_cluster, zot_config, zot_tag_rules
 from ansible_collections.zotops.registry.plugins.plugin_utils import host_checks, htpasswd, zot_secret_files
 
 
@@ -33,6 +33,7 @@ class FilterModule(object):
         return {
             "zot_config": _wrap(zot_config.build_config),
             "zot_effective_access_control": _wrap(zot_config.effective_access_control),
+            "zot_tag_rules": _wrap(zot_tag_rules.render_tag_rules),
             "zot_live_reloadable_change": _wrap(zot_config.live_reloadable_change),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),
             "zot_upstream_errors": _wrap(zot_config.upstream_errors),

@@ -677,7 +677,8 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
 
 
 def check_requirements(access_control: dict, requirements: list[dict]) -> list[str]:
-    """One message per violated (who, repo, action) of requirements {who, repos, can, cannot}.
+    """One message per violated (who, repo, action) of requirements {who, repos, can, cannot,
+    request} (request: as in a query, for CEL conditions).
 
     A decision that depends on CEL conditions cannot be proven here, so it violates both
     `can` and `cannot` (with a message saying so).
@@ -688,10 +689,12 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
         where = f"require[{index}]"
         if not isinstance(requirement, dict):
             raise ValueError(f"{where}: must be a dict with who, repos, can and/or cannot")
-        unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot"})
+        unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot", "request"})
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
         who = parse_who(requirement.get("who"), f"{where}.who")
+        request = requirement.get("request")
+        request_attributes(request, f"{where}.request")
         repos = _as_list(requirement, "repo", "repos", where)
         expectations = []
         for key, expected in (("can", True), ("cannot", False)):
@@ -704,7 +707,7 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
             raise ValueError(f"{where}: needs at least one action in can or cannot")
         for repo in repos:
             for action, expected in expectations:
-                decision = policy.decide(requirement["who"], repo, action)
+                decision = policy.decide(requirement["who"], repo, action, request)
                 message = _violation(where, who, repo, action, expected, decision)
                 if message:
                     violations.append(message)

@@ -21,6 +21,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.zot_retention impo
     RetentionError,
     build_retention,
 )
+from ansible_collections.zotops.registry.plugins.module_utils.zot_tag_rules import retention_tags
 
 # File names inside the config directory. zot insists that secret files end in .json.
 HTPASSWD_FILE = "htpasswd"
@@ -300,9 +301,8 @@ def build_config(settings):
     }
     if settings.get("storage_retention"):
         try:
-            storage["retention"] = build_retention(
-                settings["storage_retention"], settings.get("movable_tags")
-            )
+            movable, locked = retention_tags(settings.get("tag_rules"), settings.get("access_control"))
+            storage["retention"] = build_retention(settings["storage_retention"], movable, locked)
         except RetentionError as exc:
             raise ZotConfigError(str(exc)) from exc
     try:

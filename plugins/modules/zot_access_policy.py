@@ -132,7 +132,8 @@ options:
       - Requirements the policy must meet; the task fails listing every violated
         (who, repository, action).
       - A decision that depends on CEL C(conditions) reading request attributes (tag, client
-        address, time, ...) cannot be proven and counts as violated.
+        address, time, ...) not given in O(require[].request) cannot be proven and counts as
+        violated.
     type: list
     elements: dict
     default: []
@@ -158,6 +159,11 @@ options:
         elements: str
         default: []
         choices: [read, create, update, delete]
+      request:
+        description:
+          - "What else is known of the request, as O(queries[].request), for example
+            V({\"tag\": \"v1.2.3\"}) to require that CI cannot move a version tag."
+        type: dict
   fail_on_warnings:
     description: Fail when there are warnings, not only on errors and violated requirements.
     type: bool

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
     LoadedPolicy,
+    check_requirements,
     validate_access_control,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import glob_matches
@@ -204,3 +205,18 @@ def test_retention_moves_only_tags_movable_wherever_ci_pushes():
     ]
     assert retention_tags(rules, declared) == (["latest"], ["v*", "release-*"])
     assert retention_tags(rules[:1], declared) == ([], ["v*"])  # team/** has no rule: all write-once
+
+
+def test_the_roles_default_requirements_hold_with_rules_and_networks():
+    require = zot_role_default("zot_access_policy_require")
+    require[1]["request"]["client_ip"] = "10.0.0.0"  # the first of zot_pusher_networks
+    rendered = render_tag_rules(zot_role_default("zot_access_control"), RULES, ["10.0.0.0/8"])
+    assert check_requirements(rendered, require) == []
+    everything_movable = [{"repositories": "**", "movable": ["*"]}]
+    violations = check_requirements(
+        render_tag_rules(zot_role_default("zot_access_control"), everything_movable), require
+    )
+    assert violations == [
+        'require[1]: user "(a member of artifact-workloads)" (groups: artifact-workloads) must not be able '
+        'to update "team/app", but group allows it (glob: **)'
+    ]

@@ -318,3 +318,30 @@ def retention_tags(rules, access_control):
     for rule in by_glob.values():
         locked += [pattern for pattern in rule.get("locked") or [] if pattern not in locked]
     return movable or [], locked
+
+
+def example_tag(pattern, filler):
+    """A tag ``pattern`` matches: ``*`` filled with ``filler``, ``?`` with z."""
+    return pattern.replace("*", filler).replace("?", "z")
+
+
+def probe_tags(rule, filler):
+    """Throwaway tags the checklist pushes and moves for one rule: {"movable": a tag CI may
+    move, "write_once": one it may not (locked if the rule locks any)}; None where the rule
+    has no such tag (every tag movable, or none)."""
+    movable = [re.compile(tag_glob_regex(p)) for p in rule.get("movable") or []]
+    locked = [re.compile(tag_glob_regex(p)) for p in rule.get("locked") or []]
+
+    def is_movable(tag):
+        return any(r.search(tag) for r in movable) and not any(r.search(tag) for r in locked)
+
+    candidates = {
+        "movable": [example_tag(p, filler) for p in rule.get("movable") or []],
+        "write_once": [example_tag(p, filler) for p in rule.get("locked") or []] + [filler + "-v1"],
+    }
+    return {
+        kind: next(
+            (tag for tag in tags if _TAG_GLOB.fullmatch(tag) and is_movable(tag) == (kind == "movable")), None
+        )
+        for kind, tags in candidates.items()
+    }

@@ -14,6 +14,7 @@ from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob
 from ansible_collections.zotops.registry.plugins.module_utils.zot_tag_rules import (
     TagRuleError,
     network_condition,
+    probe_tags,
     render_tag_rules,
     repository_glob_regex,
     retention_tags,
@@ -220,3 +221,17 @@ def test_the_roles_default_requirements_hold_with_rules_and_networks():
         'require[1]: user "(a member of artifact-workloads)" (groups: artifact-workloads) must not be able '
         'to update "team/app", but group allows it (glob: **)'
     ]
+
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        (RULES[0], {"movable": "latest", "write_once": "vx"}),
+        ({"repositories": "**", "movable": ["dev-*"]}, {"movable": "dev-x", "write_once": "x-v1"}),
+        ({"repositories": "**", "movable": ["*"]}, {"movable": "x", "write_once": None}),
+        ({"repositories": "**", "movable": ["*"], "locked": ["v*"]}, {"movable": "x", "write_once": "vx"}),
+        ({"repositories": "**"}, {"movable": None, "write_once": "x-v1"}),
+    ],
+)
+def test_the_checklist_probes_a_tag_on_each_side_of_a_rule(rule, expected):
+    assert probe_tags(rule, "x") == expected

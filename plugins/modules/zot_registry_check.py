@@ -16,9 +16,10 @@ description:
     pushes a new tag, blobs and manifest); C(anonymous_catalog); C(anonymous_pull) (of a tag
     the admin seeded); C(pusher_overwrite) (the pusher PUTs another manifest to the seeded
     tag); C(pusher_digest_overwrite) (the pusher PUTs a manifest by digest with
-    C(?tag=<seeded>&tag=<new>)); C(pusher_tag_rules) (see O(tag_rules)); C(pusher_delete); C(admin_delete); C(anonymous_access),
-    C(bystander_access), C(pusher_access), C(admin_access) (the policy-derived probes, see
-    below); C(pull_through) (each O(pull_through) image pulled anonymously);
+    C(?tag=<seeded>&tag=<new>)); C(pusher_tag_rules) (see O(tag_rules)); C(pusher_delete);
+    C(admin_delete); C(anonymous_access), C(bystander_access), C(pusher_access),
+    C(admin_access) (the policy-derived probes, see below); C(pull_through) (each
+    O(pull_through) image pulled anonymously);
     C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(fail_delay) (a bad
     password is answered no sooner than O(fail_delay) seconds)."
   - "The policy-derived probes: for every repository glob of O(access_control) the checklist

@@ -767,11 +767,24 @@ def _unmatched_repo(policy: LoadedPolicy) -> str | None:
     return None
 
 
+def _condition_messages_by_expression(access_control: dict) -> dict[str, str]:
+    """expression -> its message, for every condition that has one."""
+    return {
+        condition["expression"]: condition["message"]
+        for _parts, conditions in _condition_lists(access_control)
+        for condition in conditions
+        if isinstance(condition, dict) and condition.get("message")
+    }
+
+
 def summarize(access_control: dict) -> list[dict]:
     """Who can do what: one row per (glob, identity) plus a row per identity for a repository
-    matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
+    matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional and
+    conditions ({action: what each conditional action depends on: the conditions' messages,
+    such as the zot role's tag rules, else their expressions})."""
     access_control = normalise(canonical_access_control(access_control))
     policy = LoadedPolicy(access_control)
+    messages = _condition_messages_by_expression(access_control)
     targets = []
     for pattern in sorted(access_control.get("repositories") or {}):
         try:
@@ -785,11 +798,13 @@ def summarize(access_control: dict) -> list[dict]:
     for pattern, repo in targets:
         for label, who in _summary_identities(access_control):
             row = {"pattern": pattern, "example_repo": repo, "who": label}
-            row.update({"allowed": [], "denied": [], "conditional": []})
+            row.update({"allowed": [], "denied": [], "conditional": [], "conditions": {}})
             for action in ACTIONS:
                 decision = policy.decide(who, repo, action)
                 if decision["conditional"]:
                     row["conditional"].append(action)
+                    reasons = [messages.get(expression, expression) for expression in decision["conditions"]]
+                    row["conditions"][action] = list(dict.fromkeys(reasons))
                 else:
                     row["allowed" if decision["allowed"] else "denied"].append(action)
             rows.append(row)

@@ -349,6 +349,11 @@ summary:
     allowed: {description: Allowed actions., type: list, elements: str}
     denied: {description: Denied actions., type: list, elements: str}
     conditional: {description: Actions that depend on CEL conditions., type: list, elements: str}
+    conditions:
+      description:
+        - For each conditional action, what it depends on - the conditions' messages (their
+          expressions when they have none), for example the zot role's tag rules.
+      type: dict
   sample:
     - pattern: apps/**
       example_repo: apps/x
@@ -356,4 +361,5 @@ summary:
       allowed: [read, create]
       denied: [update, delete]
       conditional: []
+      conditions: {}
 """

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import (
     LoadedPolicy,
     check_requirements,
+    summarize,
     validate_access_control,
 )
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy_glob import glob_matches
@@ -235,3 +236,14 @@ def test_the_roles_default_requirements_hold_with_rules_and_networks():
 )
 def test_the_checklist_probes_a_tag_on_each_side_of_a_rule(rule, expected):
     assert probe_tags(rule, "x") == expected
+
+
+def test_the_summary_says_which_rule_an_action_depends_on():
+    rows = summarize(render_tag_rules(zot_role_default("zot_access_control"), RULES))
+    ci = next(row for row in rows if row["who"] == "group artifact-workloads")
+    admins = next(row for row in rows if row["who"] == "group artifact-admins")
+    assert (ci["allowed"], ci["conditional"]) == (["read", "create"], ["update"])
+    assert ci["conditions"] == {"update": ["this tag is write-once for CI (zot_tag_rules[0].movable)"]}
+    assert admins["conditions"] == {
+        "update": ["this tag is write-once, even for admins (zot_tag_rules[0].locked)"]
+    }

@@ -20,6 +20,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zotops.registry.plugins.module_utils.access_policy import LoadedPolicy
+from ansible_collections.zotops.registry.plugins.module_utils.access_policy_cel import (
+    CelUnavailable,
+    compile_error,
+)
 from ansible_collections.zotops.registry.plugins.module_utils.oci_client import (
     OCIClient,
     digest_of,
@@ -499,6 +503,14 @@ def check_pusher_tag_rules(run):
     rules = run.options.get("tag_rules") or []
     if not rules:
         run.results.append(skipped("pusher_tag_rules", "", "no tag_rules given"))
+    try:
+        compile_error("true")  # the rules are CEL conditions: the engine needs the library here
+    except CelUnavailable as exc:
+        for rule in rules:
+            run.results.append(
+                check_result("pusher_tag_rules", rule["repositories"], False, "expected answers", str(exc))
+            )
+        return
     for index, rule in enumerate(rules):
         glob = rule["repositories"]
         if index >= MAX_TAG_RULES:

@@ -457,3 +457,23 @@ def test_upstream_errors_for_containerd_name_every_problem_without_values():
         "containerd_mirror_upstreams[2].urls: must be a non-empty list of http(s) URLs",
         "containerd_mirror_upstreams[2].name: must be a string such as docker.io (the registry host, no '/')",
     ]
+
+
+def test_retention_deletes_only_tags_the_tag_rules_let_ci_move():
+    rules = [{"repositories": "**", "movable": ["latest", "dev-*"], "locked": ["v*"]}]
+    retention = {"policies": [{"repositories": ["**"], "keepTags": [{"mostRecentlyPushedCount": 2}]}]}
+    config = build(
+        access_control=THREE_TIERS,
+        htpasswd_users=["prometheus"],
+        tag_rules=rules,
+        storage_retention=retention,
+    )
+    assert config["storage"]["retention"]["policies"][0]["keepTags"] == [
+        {"patterns": ["^v.*$"]},
+        {"mostRecentlyPushedCount": 2, "patterns": ["^latest$", "^dev-.*$"]},
+        {},
+    ]
+    without_rules = build(
+        access_control=THREE_TIERS, htpasswd_users=["prometheus"], storage_retention=retention
+    )
+    assert without_rules["storage"]["retention"]["policies"][0]["keepTags"] == [{}]

@@ -52,6 +52,7 @@ ARGUMENT_SPEC = {
             "repos": {"type": "list", "elements": "str", "required": True},
             "can": dict(_ACTION_LIST),
             "cannot": dict(_ACTION_LIST),
+            "request": {"type": "dict"},
         },
     },
     "fail_on_warnings": {"type": "bool", "default": False},

@@ -134,7 +134,8 @@ options:
       - Requirements the policy must meet; the task fails listing every violated
         (who, repository, action).
       - A decision that depends on CEL C(conditions) reading request attributes (tag, client
-        address, time, ...) cannot be proven and counts as violated.
+        address, time, ...) not given in O(require[].request) cannot be proven and counts as
+        violated.
     type: list
     elements: dict
     default: []
@@ -160,6 +161,11 @@ options:
         elements: str
         default: []
         choices: [read, create, update, delete]
+      request:
+        description:
+          - "What else is known of the request, as O(queries[].request), for example
+            V({\"tag\": \"v1.2.3\"}) to require that CI cannot move a version tag."
+        type: dict
   fail_on_warnings:
     description: Fail when there are warnings, not only on errors and violated requirements.
     type: bool
@@ -345,6 +351,11 @@ summary:
     allowed: {description: Allowed actions., type: list, elements: str}
     denied: {description: Denied actions., type: list, elements: str}
     conditional: {description: Actions that depend on CEL conditions., type: list, elements: str}
+    conditions:
+      description:
+        - For each conditional action, what it depends on - the conditions' messages (their
+          expressions when they have none), for example the zot role's tag rules.
+      type: dict
   sample:
     - pattern: apps/**
       example_repo: apps/x
@@ -352,4 +363,5 @@ summary:
       allowed: [read, create]
       denied: [update, delete]
       conditional: []
+      conditions: {}
 """

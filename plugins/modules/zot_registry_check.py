@@ -18,9 +18,10 @@ description:
     pushes a new tag, blobs and manifest); C(anonymous_catalog); C(anonymous_pull) (of a tag
     the admin seeded); C(pusher_overwrite) (the pusher PUTs another manifest to the seeded
     tag); C(pusher_digest_overwrite) (the pusher PUTs a manifest by digest with
-    C(?tag=<seeded>&tag=<new>)); C(pusher_delete); C(admin_delete); C(anonymous_access),
-    C(bystander_access), C(pusher_access), C(admin_access) (the policy-derived probes, see
-    below); C(pull_through) (each O(pull_through) image pulled anonymously);
+    C(?tag=<seeded>&tag=<new>)); C(pusher_tag_rules) (see O(tag_rules)); C(pusher_delete);
+    C(admin_delete); C(anonymous_access), C(bystander_access), C(pusher_access),
+    C(admin_access) (the policy-derived probes, see below); C(pull_through) (each
+    O(pull_through) image pulled anonymously);
     C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(fail_delay) (a bad
     password is answered no sooner than O(fail_delay) seconds)."
   - "The policy-derived probes: for every repository glob of O(access_control) the checklist
@@ -112,6 +113,37 @@ options:
         policy (a key whose owner left a group keeps the old groups).
     type: dict
     suboptions: *account
+  tag_rules:
+    description:
+      - The zot role's C(zot_tag_rules) the policy was rendered from. For each rule (at most
+        10) the C(pusher_tag_rules) check derives a tag the rule lets the pusher move and a
+        write-once one (locked when the rule locks any), pushes each to a throwaway repository
+        the rule's glob governs, then moves it by tag and by digest PUT with C(?tag=); every
+        answer is judged by what the policy engine says of O(access_control).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      repositories:
+        description: The glob of O(access_control) the rule governs.
+        type: str
+        required: true
+      movable:
+        description: Tag globs the pusher may move.
+        type: list
+        elements: str
+        default: []
+      locked:
+        description: Tag globs nobody may move.
+        type: list
+        elements: str
+        default: []
+  client_ip:
+    description:
+      - The address zot sees the checklist's requests come from (C(req.client.ip)), for CEL
+        conditions such as the zot role's C(zot_pusher_networks). Omitted, decisions that
+        depend on it are conditional and their probes are left out.
+    type: str
   max_probes:
     description:
       - Upper bound of the policy-derived probes; the rest are dropped with a warning.
@@ -167,7 +199,7 @@ options:
     type: list
     elements: str
     choices: [health, tls, mtls, anonymous_push, pusher_push, anonymous_catalog,
-              anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_delete,
+              anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_tag_rules, pusher_delete,
               admin_delete, anonymous_access, bystander_access, pusher_access, admin_access,
               pull_through, metrics_anonymous, metrics_scraper, metrics_bystander, fail_delay]
 """
@@ -271,6 +303,17 @@ def main():
         pusher=dict(type="dict", options=account),
         admin=dict(type="dict", options=account),
         bystander=dict(type="dict", options=account),
+        tag_rules=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                repositories=dict(type="str", required=True),
+                movable=dict(type="list", elements="str", default=[]),
+                locked=dict(type="list", elements="str", default=[]),
+            ),
+        ),
+        client_ip=dict(type="str"),
         max_probes=dict(type="int", default=DEFAULT_LIMIT),
         repository=dict(type="str", default="zotops/registry-check"),
         pull_through=dict(

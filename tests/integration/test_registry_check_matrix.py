@@ -248,6 +248,7 @@ def test_hardened_deployment_passes_every_check(outcomes):
         "tls",
         "mtls",
         "pull_through",
+        "pusher_tag_rules",  # no tag rules here (test_registry_check_tag_rules.py has them)
     }
     assert outcome["leftovers"] == []
     assert 0 < outcome["probes"]["run"] == outcome["probes"]["planned"]

@@ -23,6 +23,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import LoadedPolicy
+from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import (
+    CelUnavailable,
+    compile_error,
+)
 from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import (
     OCIClient,
     digest_of,
@@ -37,7 +41,9 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.probe_plan
     DEFAULT_LIMIT,
     identity_of,
     plan,
+    throwaway_name,
 )
+from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import probe_tags
 
 HEALTH_PATHS = ("/livez", "/readyz")
 # A refused login may come back this much sooner than failDelay and still count as delayed:
@@ -49,6 +55,8 @@ FAIL_DELAY_BASELINES = 3
 REFUSED = (401, 403)
 # Access probes run side by side: zot holds every refusal for failDelay seconds.
 PROBE_WORKERS = 16
+# Tag rules probed per run (each pushes six throwaway images); the rest are reported skipped.
+MAX_TAG_RULES = 10
 
 # name -> {"name", "run", "writes", "needs", "summary"}, in run order.
 CHECKS = {}
@@ -190,8 +198,15 @@ class RegistryChecklist:
         )
         return OCIClient(client_from_params(params))
 
-    def decide(self, who, action, repository=None):
-        return self.policy.decide(who, repository or self.repository, action)
+    def request(self, reference=None):
+        """What the engine knows of a probe's request, for CEL conditions."""
+        request = {"reference": reference} if reference else {}
+        if self.options.get("client_ip"):
+            request["client_ip"] = self.options["client_ip"]
+        return request or None
+
+    def decide(self, who, action, repository=None, reference=None):
+        return self.policy.decide(who, repository or self.repository, action, self.request(reference))
 
     # -- orchestration ---------------------------------------------------------------------
 
@@ -283,7 +298,8 @@ class RegistryChecklist:
             for name in ("bystander", "pusher", "admin"):
                 if self.accounts[name]:
                     identities[name] = identity_of(self.accounts[name])
-            self.plan = plan(self.access_control, identities, self.options.get("max_probes") or DEFAULT_LIMIT)
+            limit = self.options.get("max_probes") or DEFAULT_LIMIT
+            self.plan = plan(self.access_control, identities, limit, self.request())
         return self.plan
 
     def access_outcomes(self):
@@ -379,7 +395,7 @@ def check_pusher_push(run):
     if status == 201:
         run.created.append((run.repository, value["digest"]))
         run.pusher_image = value["digest"]
-    decision = run.decide(identity_of(run.pusher), "create")
+    decision = run.decide(identity_of(run.pusher), "create", reference=tag)
     run.results.append(judge("pusher_push", run.repository, decision, status, detail))
 
 
@@ -424,7 +440,7 @@ def _overwrite(run, name, put):
     seed = run.seeded(name)
     if not seed:
         return
-    decision = run.decide(identity_of(run.pusher), "update")
+    decision = run.decide(identity_of(run.pusher), "update", reference=seed["tag"])
     client = run.client(run.pusher)
     config, layer, manifest = synthetic_image(os.urandom(16).hex())
     target = "%s:%s" % (run.repository, seed["tag"])
@@ -479,6 +495,86 @@ def check_pusher_digest_overwrite(run):
     )
 
 
+@check(
+    "pusher_tag_rules",
+    writes=True,
+    needs=("pusher",),
+    summary="for each O(tag_rules) rule, the pusher pushes a tag the rule lets CI move and a write-once "
+    "one, then moves each by tag and by digest PUT with C(?tag=)",
+)
+def check_pusher_tag_rules(run):
+    rules = run.options.get("tag_rules") or []
+    if not rules:
+        run.results.append(skipped("pusher_tag_rules", "", "no tag_rules given"))
+    try:
+        compile_error("true")  # the rules are CEL conditions: the engine needs the library here
+    except CelUnavailable as exc:
+        for rule in rules:
+            run.results.append(
+                check_result("pusher_tag_rules", rule["repositories"], False, "expected answers", str(exc))
+            )
+        return
+    for index, rule in enumerate(rules):
+        glob = rule["repositories"]
+        if index >= MAX_TAG_RULES:
+            run.results.append(skipped("pusher_tag_rules", glob, "more than %d tag rules" % MAX_TAG_RULES))
+            continue
+        repository = throwaway_name(glob, run.policy, run.tag_prefix)
+        if repository is None:
+            run.results.append(
+                check_result("pusher_tag_rules", glob, False, "a repository the glob governs", "none found")
+            )
+            continue
+        for kind, tag in probe_tags(rule, run.tag_prefix).items():
+            if tag is None:
+                run.results.append(skipped("pusher_tag_rules", glob, "the rule leaves no %s tag" % kind))
+            else:
+                _tag_rule_probes(run, repository, tag, kind)
+
+
+def _tag_rule_probes(run, repository, tag, kind):
+    """Push ``tag``, move it by tag, then by digest PUT with ?tag=; each judged by the engine."""
+    client, who = run.client(run.pusher), identity_of(run.pusher)
+    target = "%s:%s (%s)" % (repository, tag, kind.replace("_", "-"))
+
+    def push(what, decision, put, image=None):
+        config, layer, manifest = image or synthetic_image(os.urandom(16).hex())
+
+        def upload_then_put():
+            client.upload_blob(repository, config)
+            client.upload_blob(repository, layer)
+            return put(manifest)
+
+        status, value = attempt(upload_then_put, 201)
+        if status == 201:
+            run.created.append((repository, digest_of(manifest)))
+        run.results.append(
+            judge(
+                "pusher_tag_rules", "%s %s" % (what, target), decision, status, "" if status == 201 else value
+            )
+        )
+        return status, manifest
+
+    status, _manifest = push(
+        "push", run.decide(who, "create", repository, tag), lambda m: client.put_manifest(repository, tag, m)
+    )
+    if status != 201:
+        return
+    push(
+        "move", run.decide(who, "update", repository, tag), lambda m: client.put_manifest(repository, tag, m)
+    )
+    # zot checks a digest PUT with ?tag= as update on the tag and on the digest.
+    image = synthetic_image(os.urandom(16).hex())
+    by_tag = run.decide(who, "update", repository, tag)
+    by_digest = run.decide(who, "update", repository, digest_of(image[2]))
+    push(
+        "digest-PUT ?tag= to",
+        by_digest if by_tag["allowed"] else by_tag,
+        lambda m: client.push_manifest_by_digest(repository, m, [tag]),
+        image,
+    )
+
+
 @check("pusher_delete", writes=True, needs=("pusher", "seed"), summary="the pusher deletes the seeded image")
 def check_pusher_delete(run):
     seed = run.seeded("pusher_delete")
@@ -490,7 +586,7 @@ def check_pusher_delete(run):
         judge(
             "pusher_delete",
             "%s@%s" % (run.repository, digest),
-            run.decide(identity_of(run.pusher), "delete"),
+            run.decide(identity_of(run.pusher), "delete", reference=digest),
             status,
             "" if status == 202 else value,
         )
@@ -521,7 +617,7 @@ def check_admin_delete(run):
         judge(
             "admin_delete",
             "%s@%s" % (run.repository, digest),
-            run.decide(identity_of(run.admin), "delete"),
+            run.decide(identity_of(run.admin), "delete", reference=digest),
             status,
             "" if status == 202 else value,
         )

@@ -43,6 +43,16 @@ def governed_name(glob, policy):
     return None
 
 
+def throwaway_name(glob, policy, filler):
+    """A repository name only this run uses that zot governs with ``glob`` (else the shared
+    ``governed_name``, else None): tag-rule probes push tags such as ``latest`` there."""
+    name = glob.replace("**", "%s/%s" % (PROBE_SEGMENT, filler)).replace("*", filler).replace("?", "z")
+    name = name.strip("/")
+    if name and glob_matches(glob, name) and policy.longest_match(name)[0] == glob:
+        return name
+    return governed_name(glob, policy)
+
+
 def outside_name(name, glob):
     """A name next to ``name`` that ``glob`` does not match (None when there is none)."""
     first, _sep, rest = name.partition("/")
@@ -65,8 +75,9 @@ def probe_repositories(policy):
     return sorted(names.items()), unprobed
 
 
-def plan(access_control, identities, limit=DEFAULT_LIMIT):
-    """The probes for ``identities`` ({class: who}; a class left out is not probed).
+def plan(access_control, identities, limit=DEFAULT_LIMIT, request=None):
+    """The probes for ``identities`` ({class: who}; a class left out is not probed), with
+    ``request`` (e.g. {"client_ip": ...}) for CEL conditions.
 
     Returns {"probes": [{identity, repository, action, why, decision}], "planned": N,
     "limit": limit, "unprobed_globs": [...], "conditional": [(repository, action)]}.
@@ -77,7 +88,8 @@ def plan(access_control, identities, limit=DEFAULT_LIMIT):
     for repository, why in repositories:
         for action in ACTIONS:
             decisions = {
-                identity: policy.decide(who, repository, action) for identity, who in identities.items()
+                identity: policy.decide(who, repository, action, request)
+                for identity, who in identities.items()
             }
             if any(decision["conditional"] for decision in decisions.values()):
                 # CEL conditions are not evaluated by the engine: no expected answer.

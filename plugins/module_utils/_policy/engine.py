@@ -680,7 +680,8 @@ def evaluate_queries(access_control: dict, queries: list[dict]) -> list[dict]:
 
 
 def check_requirements(access_control: dict, requirements: list[dict]) -> list[str]:
-    """One message per violated (who, repo, action) of requirements {who, repos, can, cannot}.
+    """One message per violated (who, repo, action) of requirements {who, repos, can, cannot,
+    request} (request: as in a query, for CEL conditions).
 
     A decision that depends on CEL conditions cannot be proven here, so it violates both
     `can` and `cannot` (with a message saying so).
@@ -691,10 +692,12 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
         where = f"require[{index}]"
         if not isinstance(requirement, dict):
             raise ValueError(f"{where}: must be a dict with who, repos, can and/or cannot")
-        unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot"})
+        unknown = sorted(set(requirement) - {"who", "repos", "can", "cannot", "request"})
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
         who = parse_who(requirement.get("who"), f"{where}.who")
+        request = requirement.get("request")
+        request_attributes(request, f"{where}.request")
         repos = _as_list(requirement, "repo", "repos", where)
         expectations = []
         for key, expected in (("can", True), ("cannot", False)):
@@ -707,7 +710,7 @@ def check_requirements(access_control: dict, requirements: list[dict]) -> list[s
             raise ValueError(f"{where}: needs at least one action in can or cannot")
         for repo in repos:
             for action, expected in expectations:
-                decision = policy.decide(requirement["who"], repo, action)
+                decision = policy.decide(requirement["who"], repo, action, request)
                 message = _violation(where, who, repo, action, expected, decision)
                 if message:
                     violations.append(message)
@@ -767,11 +770,24 @@ def _unmatched_repo(policy: LoadedPolicy) -> str | None:
     return None
 
 
+def _condition_messages_by_expression(access_control: dict) -> dict[str, str]:
+    """expression -> its message, for every condition that has one."""
+    return {
+        condition["expression"]: condition["message"]
+        for _parts, conditions in _condition_lists(access_control)
+        for condition in conditions
+        if isinstance(condition, dict) and condition.get("message")
+    }
+
+
 def summarize(access_control: dict) -> list[dict]:
     """Who can do what: one row per (glob, identity) plus a row per identity for a repository
-    matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional."""
+    matching no glob. Rows: pattern, example_repo, who, allowed, denied, conditional and
+    conditions ({action: what each conditional action depends on: the conditions' messages,
+    such as the zot role's tag rules, else their expressions})."""
     access_control = normalise(canonical_access_control(access_control))
     policy = LoadedPolicy(access_control)
+    messages = _condition_messages_by_expression(access_control)
     targets = []
     for pattern in sorted(access_control.get("repositories") or {}):
         try:
@@ -785,11 +801,13 @@ def summarize(access_control: dict) -> list[dict]:
     for pattern, repo in targets:
         for label, who in _summary_identities(access_control):
             row = {"pattern": pattern, "example_repo": repo, "who": label}
-            row.update({"allowed": [], "denied": [], "conditional": []})
+            row.update({"allowed": [], "denied": [], "conditional": [], "conditions": {}})
             for action in ACTIONS:
                 decision = policy.decide(who, repo, action)
                 if decision["conditional"]:
                     row["conditional"].append(action)
+                    reasons = [messages.get(expression, expression) for expression in decision["conditions"]]
+                    row["conditions"][action] = list(dict.fromkeys(reasons))
                 else:
                     row["allowed" if decision["allowed"] else "denied"].append(action)
             rows.append(row)

@@ -23,6 +23,10 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention imp
     RetentionError,
     build_retention,
 )
+from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import (
+    render_tag_rules,
+    retention_tags,
+)
 
 # File names inside the config directory. zot insists that secret files end in .json.
 HTPASSWD_FILE = "htpasswd"
@@ -272,7 +276,12 @@ def build_config(settings):
     users = settings.get("htpasswd_users") or []
     upstreams = settings.get("sync_upstreams") or []
     _check_upstreams(upstreams)
-    access_control = effective_access_control(settings.get("access_control"), users, upstreams)
+    access_control = render_tag_rules(
+        effective_access_control(settings.get("access_control"), users, upstreams),
+        settings.get("tag_rules"),
+        settings.get("pusher_networks"),
+        settings["version"],
+    )
 
     http = {
         "address": settings["http_address"],
@@ -334,9 +343,8 @@ def build_config(settings):
     }
     if settings.get("storage_retention"):
         try:
-            storage["retention"] = build_retention(
-                settings["storage_retention"], settings.get("movable_tags")
-            )
+            movable, locked = retention_tags(settings.get("tag_rules"), access_control)
+            storage["retention"] = build_retention(settings["storage_retention"], movable, locked)
         except RetentionError as exc:
             raise ZotConfigError(str(exc)) from exc
     try:

@@ -220,3 +220,23 @@ def test_mtls_check_presents_the_client_certificate(tls_server, pki):
     checks = _tls_checks(tls_server, ca_path=pki["ca"], client_cert=cert, client_key=key)
     assert checks["mtls"]["status"] == "passed"
     assert _tls_checks(tls_server, ca_path=pki["ca"])["mtls"]["status"] == "skipped"
+
+
+def test_tag_rules_without_the_cel_library_fail_naming_it(monkeypatch):
+    from ansible_collections.zotops.registry.plugins.module_utils._checks import checklist as registry_checks
+
+    def unavailable(_expression):
+        raise registry_checks.CelUnavailable("CEL conditions need the Python package cel-expr-python==0.1.3")
+
+    monkeypatch.setattr(registry_checks, "compile_error", unavailable)
+    options = {
+        "url": "http://127.0.0.1:1",
+        "access_control": {},
+        "repository": "r",
+        "pusher": {"username": "ci", "password": "p", "groups": []},
+        "tag_rules": [{"repositories": "**", "movable": ["latest"], "locked": []}],
+        "checks": ["pusher_tag_rules"],
+    }
+    checks = run_checklist(options)["checks"]
+    assert [(c["name"], c["target"], c["status"]) for c in checks] == [("pusher_tag_rules", "**", "failed")]
+    assert "cel-expr-python" in checks[0]["observed"]

@@ -9,6 +9,7 @@ from tests.support.policies import role_default_access_control
 
 BASE = {
     "config_dir": "/etc/zot/",
+    "version": "v2.1.20",
     "storage_dir": "/var/lib/zot",
     "http_address": "0.0.0.0",
     "http_port": 5000,
@@ -467,3 +468,23 @@ def test_oidc_redirect_uri_is_the_callback_zot_serves():
     assert (
         zot_config.oidc_redirect_uri("https://zot.example//") == "https://zot.example/zot/auth/callback/oidc"
     )
+
+
+def test_retention_deletes_only_tags_the_tag_rules_let_ci_move():
+    rules = [{"repositories": "**", "movable": ["latest", "dev-*"], "locked": ["v*"]}]
+    retention = {"policies": [{"repositories": ["**"], "keepTags": [{"mostRecentlyPushedCount": 2}]}]}
+    config = build(
+        access_control=THREE_TIERS,
+        htpasswd_users=[{"name": "prometheus"}],
+        tag_rules=rules,
+        storage_retention=retention,
+    )
+    assert config["storage"]["retention"]["policies"][0]["keepTags"] == [
+        {"patterns": ["^v.*$"]},
+        {"mostRecentlyPushedCount": 2, "patterns": ["^latest$", "^dev-.*$"]},
+        {},
+    ]
+    without_rules = build(
+        access_control=THREE_TIERS, htpasswd_users=[{"name": "prometheus"}], storage_retention=retention
+    )
+    assert without_rules["storage"]["retention"]["policies"][0]["keepTags"] == [{}]

@@ -7,8 +7,8 @@ import pytest
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention import (
     RetentionError,
     build_retention,
-    tag_glob_regex,
 )
+from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import tag_glob_regex
 
 OPERATOR = {
     "delay": "24h",
@@ -36,7 +36,7 @@ def test_tag_globs_become_anchored_regexes(pattern, matches, misses):
 def test_rules_apply_to_movable_tags_and_every_other_tag_is_kept():
     built = build_retention(OPERATOR, ["latest", "dev-*"])
     assert built["policies"][0]["keepTags"] == [
-        {"mostRecentlyPushedCount": 5, "patterns": ["^latest$", "^dev\\-.*$"]},
+        {"mostRecentlyPushedCount": 5, "patterns": ["^latest$", "^dev-.*$"]},
         {},
     ]
     assert "keepTags" not in built["policies"][1]  # no tag retention there: zot keeps all tags
@@ -64,3 +64,12 @@ def test_more_than_one_entry_is_refused():
     }
     with pytest.raises(RetentionError, match=r"^zot_storage_retention.policies\[0\].keepTags: one entry"):
         build_retention(operator, ["latest"])
+
+
+def test_locked_tags_are_kept_before_the_movable_rules_see_them():
+    built = build_retention(OPERATOR, ["*"], ["v*"])
+    assert built["policies"][0]["keepTags"] == [
+        {"patterns": ["^v.*$"]},
+        {"mostRecentlyPushedCount": 5, "patterns": ["^.*$"]},
+        {},
+    ]

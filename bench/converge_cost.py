@@ -30,7 +30,7 @@ RUN_TIMEOUT = 600  # seconds per playbook run
 INVENTORY = f"""zot_registries:
   hosts:
     {CONTAINER}:
-      ansible_connection: containers.podman.podman
+      ansible_connection: podman
       ansible_python_interpreter: /usr/bin/python3
       zot_http_port: {PORT}
 """

@@ -68,7 +68,7 @@ def _write_inventory(directory: pathlib.Path) -> pathlib.Path:
         "zot_registries": {
             "hosts": {
                 HOST: {
-                    "ansible_connection": "containers.podman.podman",
+                    "ansible_connection": "podman",
                     "ansible_python_interpreter": "/usr/bin/python3",
                     "zot_http_port": PORT,
                 }

@@ -260,7 +260,7 @@ def converge(tmp_path, access_control):
     hosts = tmp_path / "hosts.yml"
     hosts.write_text(
         "zot_registries:\n  hosts:\n    zotops-default:\n"
-        "      ansible_connection: containers.podman.podman\n"
+        "      ansible_connection: podman\n"
         "      ansible_python_interpreter: /usr/bin/python3\n"
     )
     argv = ["ansible-playbook", "-i", str(hosts), str(ROOT / "playbooks" / "site.yml"), "--tags", "zot"]

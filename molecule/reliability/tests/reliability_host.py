@@ -76,7 +76,7 @@ def write_inventory(directory):
         "zot_registries:\n"
         "  hosts:\n"
         "    %s:\n"
-        "      ansible_connection: containers.podman.podman\n"
+        "      ansible_connection: podman\n"
         "      ansible_python_interpreter: /usr/bin/python3\n" % CONTAINER
     )
     return hosts

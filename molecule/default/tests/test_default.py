@@ -77,11 +77,13 @@ def test_vaulted_values_reach_the_rendered_files(host):
     entries = dict(
         line.split(":", 1) for line in host.file("/etc/zot/htpasswd").content_string.splitlines() if line
     )
-    assert sorted(entries) == ["admin", "ci", "ci-bot", "prometheus", "viewer"]
+    # zotops-check-bystander: the checklist's bystander, which the role adds (zot_verify_bystander_name).
+    assert sorted(entries) == ["admin", "ci", "ci-bot", "prometheus", "viewer", "zotops-check-bystander"]
     for user, password in (CI, ADMIN, PROMETHEUS, VIEWER, CI_BOT):
         assert bcrypt.checkpw(password.encode(), entries[user].replace("$2y$", "$2b$", 1).encode())
     # People's passwords at the role's cost, the generated machine secret at bcrypt's minimum.
     assert entries["ci"].startswith("$2y$10$") and entries["ci-bot"].startswith("$2y$04$")
+    assert entries["zotops-check-bystander"].startswith("$2y$04$")
     keys = json.loads(host.file("/etc/zot/session-keys.json").content_string)
     assert keys == {
         "hashKey": SECRETS["vault_zot_session_hash_key"],

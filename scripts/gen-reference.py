@@ -9,6 +9,10 @@ way users see them; the table comes from the policy engine's `summarize`.
     python scripts/gen-reference.py --check    # exit 1 and name the stale files
 
 tests/unit/test_docs_reference.py runs the check in the test suite.
+
+Why not antsibull-docs: it renders RST for a Sphinx docsite (its "simplified-rst" is still
+RST), while docs/ is Markdown read where the repository is hosted. antsibull-docs lints the
+same documentation instead (scripts/lint.sh), so both read one source.
 """
 
 import argparse
@@ -35,6 +39,8 @@ _MARKUP = [
     (re.compile(r"I\(([^()]+)\)"), r"*\1*"),
     (re.compile(r"B\(([^()]+)\)"), r"**\1**"),
     (re.compile(r"M\(([^()]+)\)"), r"`\1`"),
+    # A reference into another role or plugin, O(collection#role:entrypoint:option): the name.
+    (re.compile(r"\b(?:O|RV)\([a-z0-9_.]+#[a-z]+:(?:[a-z0-9_]+:)?([^()]+)\)"), r"`\1`"),
     # C(...) may itself contain parentheses, e.g. C(f(x)): match up to the last ")"
     # that closes the markup on a balanced basis for one nesting level.
     (re.compile(r"\b(?:C|O|V|RV|E|P)\(((?:[^()]|\([^()]*\))*)\)"), r"`\1`"),

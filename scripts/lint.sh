@@ -2,7 +2,7 @@
 # Static checks: the pre-commit hooks on every file (ruff, yamllint, ansible-lint's production
 # profile on roles/ and playbooks/, antsibull-changelog lint; .pre-commit-config.yaml is their one
 # home), then `ansible-test sanity` on a copy of the collection (the offline tests;
-# ZOTOPS_SANITY=full for all).
+# ZOTOPS_SANITY=full for all), then antsibull-docs' lint of the module, filter and role docs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -37,3 +37,8 @@ if [[ "${ZOTOPS_SANITY:-offline}" == full ]]; then
   tests+=(validate-modules import ansible-doc pylint pep8 yamllint runtime-metadata)
 fi
 (cd "$copy" && ansible-test sanity --local --python 3.11 "${tests[@]/#/--test=}")
+
+stage "antsibull-docs lint-collection-docs (module, filter and role documentation)"
+# The same copy: every plugin documented, semantic markup and references valid, role
+# argument specs well-formed (rstcheck is for an RST docsite this project does not build).
+ANSIBLE_COLLECTIONS_PATH=$tmp antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck "$copy"

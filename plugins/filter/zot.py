@@ -8,7 +8,6 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluste
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import secret_files as zot_secret_files
-from ansible_collections.zotops.registry.plugins.module_utils._policy import tag_rules as zot_tag_rules
 
 
 def _wrap(func):
@@ -36,8 +35,6 @@ class FilterModule(object):
             "zot_config": _wrap(zot_config.build_config),
             "zot_settings": _wrap(zot_config.settings_from_variables),
             "zot_oidc_redirect_uri": _wrap(zot_config.oidc_redirect_uri),
-            "zot_effective_access_control": _wrap(zot_config.effective_access_control),
-            "zot_tag_rules": _wrap(zot_tag_rules.render_tag_rules),
             "zot_live_reloadable_change": _wrap(zot_config.live_reloadable_change),
             "zot_secret_files": _wrap(zot_secret_files.secret_files),
             "zot_upstream_errors": _wrap(zot_config.upstream_errors),

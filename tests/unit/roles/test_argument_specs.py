@@ -24,3 +24,16 @@ def test_every_option_is_described_and_typed(role):
     for name, option in specs["argument_specs"]["main"]["options"].items():
         assert option.get("description"), name
         assert option.get("type"), name
+
+
+@pytest.mark.parametrize("role", ROLE_DIRS, ids=lambda p: p.name)
+def test_documented_defaults_are_the_defaults(role):
+    """A default the spec states is the one defaults/main.yml sets; a templated default is
+    described in words instead (a spec default must be a value of the option's type)."""
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
+    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())
+    for name, option in specs["argument_specs"]["main"]["options"].items():
+        value = defaults[name]
+        templated = isinstance(value, str) and "{{" in value
+        if "default" in option and not (templated and option["type"] == "str"):
+            assert option["default"] == value, name

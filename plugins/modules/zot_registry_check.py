@@ -19,8 +19,10 @@ description:
     the admin seeded); C(pusher_overwrite) (the pusher PUTs another manifest to the seeded
     tag); C(pusher_digest_overwrite) (the pusher PUTs a manifest by digest with
     C(?tag=<seeded>&tag=<new>)); C(pusher_tag_rules) (see O(tag_rules)); C(pusher_delete);
-    C(admin_delete); C(anonymous_access), C(bystander_access), C(pusher_access),
-    C(admin_access) (the policy-derived probes, see below); C(pull_through) (each
+    C(admin_delete); C(pusher_api_key) (with O(api_keys): a new API key of the pusher logs in,
+    the same key revoked is refused, a key past its expiry is refused); C(anonymous_access),
+    C(bystander_access), C(pusher_access), C(admin_access) (the policy-derived probes, see
+    below); C(pull_through) (each
     O(pull_through) image pulled anonymously);
     C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(fail_delay) (a bad
     password is answered no sooner than O(fail_delay) seconds)."
@@ -144,6 +146,12 @@ options:
         conditions such as the zot role's C(zot_pusher_networks). Omitted, decisions that
         depend on it are conditional and their probes are left out.
     type: str
+  api_keys:
+    description:
+      - The registry has API keys on (zot's C(http.auth.apikey)); the C(pusher_api_key) check
+        runs only then, creating two keys for the pusher and revoking both.
+    type: bool
+    default: false
   max_probes:
     description:
       - Upper bound of the policy-derived probes; the rest are dropped with a warning.
@@ -200,7 +208,7 @@ options:
     elements: str
     choices: [health, tls, mtls, anonymous_push, pusher_push, anonymous_catalog,
               anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_tag_rules, pusher_delete,
-              admin_delete, anonymous_access, bystander_access, pusher_access, admin_access,
+              admin_delete, pusher_api_key, anonymous_access, bystander_access, pusher_access, admin_access,
               pull_through, metrics_anonymous, metrics_scraper, metrics_bystander, fail_delay]
 """
 
@@ -270,7 +278,7 @@ failed_checks:
   elements: dict
   sample: [{name: pusher_delete, target: "zotops/registry-check@sha256:..."}]
 leftovers:
-  description: Throwaway images the clean-up could not delete, with the reason.
+  description: Throwaway images (and API keys) the clean-up could not delete, with the reason.
   returned: always
   type: list
   elements: dict
@@ -314,6 +322,7 @@ def main():
             ),
         ),
         client_ip=dict(type="str"),
+        api_keys=dict(type="bool", default=False),
         max_probes=dict(type="int", default=DEFAULT_LIMIT),
         repository=dict(type="str", default="zotops/registry-check"),
         pull_through=dict(

@@ -47,7 +47,7 @@ def registry_config(access_control, upstream_url=None):
         }
     return {
         "http": {
-            "auth": {"htpasswd": {"path": "htpasswd"}, "failDelay": FAIL_DELAY},
+            "auth": {"htpasswd": {"path": "htpasswd"}, "failDelay": FAIL_DELAY, "apikey": True},
             "accessControl": access_control,
         },
         "log": {"level": "info"},
@@ -76,6 +76,7 @@ def check_args(url, **overrides):
         "bystander": {"username": "outsider", "password": USERS["outsider"]},
         "metrics": {"username": "prometheus", "password": USERS["prometheus"]},
         "fail_delay": FAIL_DELAY,
+        "api_keys": True,
     }
     args.update(overrides)
     return args

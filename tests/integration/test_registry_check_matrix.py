@@ -173,6 +173,7 @@ CASES = [
     ("bystander-reads-private", add_to("private/**", "defaultPolicy", "read"), "bystander_access"),
     ("anonymous-reads-private", add_to("private/**", "anonymousPolicy", "read"), "anonymous_access"),
     ("fail-delay-zero", set_path(0, "http", "auth", "failDelay"), "fail_delay"),
+    ("api-keys-off", set_path(False, "http", "auth", "apikey"), "pusher_api_key"),
     (
         "metrics-open-to-anonymous",
         set_path(["read"], "http", "accessControl", "metrics", "anonymousPolicy"),
@@ -202,6 +203,7 @@ def checklist_options(url, **overrides):
         "bystander": {"username": "outsider", "password": PASSWORDS["outsider"], "groups": []},
         "metrics": {"path": "/metrics", "username": "prometheus", "password": PASSWORDS["prometheus"]},
         "fail_delay": DEFAULTS["zot_auth_fail_delay"],
+        "api_keys": DEFAULTS["zot_api_keys_enabled"],
         "pull_through": [],
     }
     options.update(overrides)

@@ -20,6 +20,7 @@ and cancels it, update and delete probes are answered before anything is changed
 import json
 import os
 import time
+from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import LoadedPolicy
@@ -44,6 +45,12 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.probe_plan
     throwaway_name,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import probe_tags
+from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import (
+    API_KEY_PREFIX,
+    ZotApi,
+    ZotApiError,
+    format_rfc3339,
+)
 
 HEALTH_PATHS = ("/livez", "/readyz")
 # A refused login may come back this much sooner than failDelay and still count as delayed:
@@ -58,6 +65,8 @@ PROBE_WORKERS = 16
 # Tag rules probed per run (each pushes six throwaway images); the rest are reported skipped.
 MAX_TAG_RULES = 10
 
+# Lifetime of the short-lived key pusher_api_key waits out (zot stores expiry to the second).
+API_KEY_PROBE_LIFETIME = 2
 # name -> {"name", "run", "writes", "needs", "summary"}, in run order.
 CHECKS = {}
 
@@ -622,6 +631,64 @@ def check_admin_delete(run):
             "" if status == 202 else value,
         )
     )
+
+
+@check(
+    "pusher_api_key",
+    writes=True,
+    needs=("pusher",),
+    summary="an API key of the pusher logs in; revoked or expired, the same key is refused",
+)
+def check_pusher_api_key(run):
+    if not run.options.get("api_keys"):
+        run.results.append(skipped("pusher_api_key", "-", "api_keys is not set"))
+        return
+    pusher = run.pusher
+    api = ZotApi(
+        run.client(pusher).http,
+        pusher["username"],
+        logs_in_with_api_key=(pusher.get("password") or "").startswith(API_KEY_PREFIX),
+    )
+    label = run.tag_prefix + "-key"
+    created = []
+
+    def logs_in(key):
+        return 200 if api.key_authenticates(pusher["username"], key.secret) else 401
+
+    def result(target, key, expected):
+        status = logs_in(key)
+        run.results.append(
+            check_result(
+                "pusher_api_key", target, status == expected, "HTTP %d" % expected, "HTTP %d" % status
+            )
+        )
+
+    try:
+        try:
+            key = api.create_api_key(label, [], None)
+        except ZotApiError as exc:
+            run.results.append(
+                check_result("pusher_api_key", "new key", False, "a key for the pusher", str(exc))
+            )
+            return
+        created.append(key)
+        result("new key", key, 200)
+        api.revoke_api_key(key.key.uuid)
+        created.remove(key)
+        result("revoked key", key, 401)
+        expires = format_rfc3339(datetime.now(timezone.utc) + timedelta(seconds=API_KEY_PROBE_LIFETIME))
+        short_lived = api.create_api_key(label + "-expiring", [], expires)
+        created.append(short_lived)
+        time.sleep(API_KEY_PROBE_LIFETIME + 1)
+        result("expired key", short_lived, 401)
+    except ZotApiError as exc:
+        run.results.append(check_result("pusher_api_key", "API keys", False, "key calls answered", str(exc)))
+    finally:
+        for key in created:
+            try:
+                api.revoke_api_key(key.key.uuid)
+            except ZotApiError as exc:
+                run.leftovers.append({"api_key": key.key.label, "error": str(exc)})
 
 
 def _access_probe(run, probe):

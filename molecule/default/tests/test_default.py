@@ -297,7 +297,7 @@ def poll(url, stop, answers, drops):
         time.sleep(0.05)
 
 
-def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo, tmp_path):
+def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo, layouts, tmp_path):
     default_policy = yaml.safe_load((ROOT / "roles" / "zot" / "defaults" / "main.yml").read_text())[
         "zot_access_control"
     ]
@@ -306,8 +306,11 @@ def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo
     assert requests.get(PROBE, timeout=10).status_code == 404
     pid = zot_pid(host)
 
+    # A repository of its own: other tests delete what they push to `repo`.
+    polled = repo + "-reload"
+    assert push(layouts[0], "v1", polled, CI).returncode == 0
     stop, answers, drops = threading.Event(), [], []
-    tags = URL + "/v2/%s/tags/list" % repo  # pushed above, anonymous read
+    tags = URL + "/v2/%s/tags/list" % polled  # anonymous read
     loop = threading.Thread(target=poll, args=(tags, stop, answers, drops), daemon=True)
     loop.start()
     try:

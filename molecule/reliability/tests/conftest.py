@@ -8,10 +8,21 @@
 """
 
 import http.server
+import os
 import threading
 
 import pytest
 import reliability_host as rh
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `extended` series run only with ZOTOPS_RELIABILITY_EXTENDED=1 (see docs/testing.md)."""
+    if os.environ.get("ZOTOPS_RELIABILITY_EXTENDED") == "1":
+        return
+    skip = pytest.mark.skip(reason="extended reliability series: set ZOTOPS_RELIABILITY_EXTENDED=1")
+    for item in items:
+        if "extended" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

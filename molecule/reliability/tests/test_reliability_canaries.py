@@ -122,6 +122,7 @@ def canary_runs(host_state):
     return runs
 
 
+@pytest.mark.extended
 def test_converge_with_canaries_succeeds_and_is_idempotent(canary_runs):
     assert canary_runs["converge"].returncode == 0, canary_runs["converge"]
     rerun = canary_runs["rerun"]
@@ -130,14 +131,17 @@ def test_converge_with_canaries_succeeds_and_is_idempotent(canary_runs):
     assert canary_runs["check"].returncode == 0, canary_runs["check"]
 
 
+@pytest.mark.extended
 def test_a_failing_run_with_canaries_fails_without_showing_them(canary_runs):
     # run_playbook already failed the fixture had any canary been in the output.
     assert canary_runs["failing"].returncode != 0 and "realmm" in canary_runs["failing"].output
 
 
+@pytest.mark.extended
 def test_zot_environment_reaches_zot_from_a_root_only_file(canary_runs):
     assert canary_runs["environment"] == ["root:root:600", "1"]
 
 
+@pytest.mark.extended
 def test_no_canary_on_the_host(canary_runs):
     assert canary_runs["leaks"] == []

@@ -11,6 +11,9 @@ from tests.support.oci_layout import make_oci_layout
 from harness import docker_registry
 from harness import zot as zot_process
 
+# Converge after converge: on demand (ZOTOPS_RELIABILITY_EXTENDED=1), not in the suite.
+pytestmark = pytest.mark.extended
+
 
 @pytest.fixture
 def upstream(tmp_path):

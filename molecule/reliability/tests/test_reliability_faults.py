@@ -3,8 +3,11 @@ fails loudly, and an interrupted converge is completed by the next one with noth
 
 import json
 
-
+import pytest
 import reliability_host as rh
+
+# Converge after converge: on demand (ZOTOPS_RELIABILITY_EXTENDED=1), not in the suite.
+pytestmark = pytest.mark.extended
 
 # systemd restarts zot RestartSec=5 after it dies; give it ample room.
 RESTART_WAIT = 60

@@ -16,6 +16,9 @@ import reliability_host as rh
 
 from harness import zot as zot_process
 
+# Converge after converge: on demand (ZOTOPS_RELIABILITY_EXTENDED=1), not in the suite.
+pytestmark = pytest.mark.extended
+
 ASSETS = {"full": "zot-linux-amd64", "minimal": "zot-linux-amd64-minimal"}
 
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Make `ansible_collections.zotops.registry` importable from this checkout for pytest."""
 
 import os

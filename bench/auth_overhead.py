@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """What authentication costs per pull and per push on real zot, as ratios to anonymous, and
 what a flood of wrong passwords does to anonymous pull latency.
 

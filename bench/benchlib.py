@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for the benchmark scripts: summary statistics and result files."""
 
 import datetime as dt

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Pull throughput through HAProxy: a zot cluster of 3 members against 1 member, as a ratio.
 
 Both set-ups run side by side in one process, on one S3 server (versitygw, posix backend,

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """What a converge of the zot role costs on the local podman test host.
 
 Per repetition: a fresh systemd container (zotops-bench, real zot on 127.0.0.1:5095), then

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Draw bench/results/benchmarks.png from the JSON results the other scripts wrote.
 
 python -m venv .cache/bench-venv && .cache/bench-venv/bin/pip install -r bench/requirements.txt

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """How zot_access_policy's engine scales with the number of repository globs.
 
 For policies with 10, 1000 and 10000 globs: time and peak memory of validating the policy

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Debian's docker-registry (CNCF distribution) on loopback: the upstream that stands in for
 Docker Hub and the like in sync tests. No auth."""
 

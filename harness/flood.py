@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A bounded flood of wrong passwords against a real zot, and what it does meanwhile to the
 latency of anonymous pulls (for the flood test and bench/auth_overhead.py)."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Push and pull a small multi-layer OCI image the way a client does it, over one keep-alive
 requests.Session, for measurements against a real registry (bench/, the flood test)."""
 

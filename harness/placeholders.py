@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Fill "{name}" placeholders in nested test data (configs, extra vars, expectations)."""
 
 

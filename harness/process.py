@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A child process on loopback with its output in a log file, started and reaped for a test."""
 
 import os

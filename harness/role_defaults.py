@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot role's defaults (roles/zot/defaults/main.yml), for tests and benchmarks that must
 run zot as the role configures it."""
 

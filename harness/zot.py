@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Real zot on loopback: the binary under test, and registries started from a config dict.
 
 The binary is $ZOT_BINARY (scripts/env.sh sets it to what scripts/get-zot.sh provides, the

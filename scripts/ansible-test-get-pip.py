@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Offline stand-in for get-pip.py, for `ansible-test sanity` (scripts/lint.sh).
 
 ansible-test downloads get-pip.py from ci-files.testing.ansible.com to put pip into the

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Build the systemd test-host image (Debian bookworm, booted by podman) once per recipe.
 #
 #   scripts/build-test-image.sh      prints the image reference

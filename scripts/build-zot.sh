@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Build zot from the Go module proxy, the way upstream builds its release binaries,
 # and cache the result keyed by version + extension tags.
 #

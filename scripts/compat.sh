@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # The ansible-core lines meta/runtime.yml claims, at both ends: the oldest (2.17, via the
 # `ansible` 10 package) and the newest release (2.21, `ansible` 14, which needs Python 3.12).
 # Each gets a venv of its own (cached under ~/.cache/zotops/), runs the unit tests, and

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # The main job: deploy the hardened registry to a local systemd test host and print the
 # verification result. The host is a podman container booted with systemd; it stays up
 # afterwards (registry at http://127.0.0.1:5000; remove it with `podman rm -f zotops-demo`).

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Source after scripts/setup.sh: puts the venv first on PATH and names the zot binary and
 # the test-host image the playbooks and tests use.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Generate docs/reference/ from the collection's own documentation, and the security
 model's who-can-do-what table from the zot role's default access policy.
 

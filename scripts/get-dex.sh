@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Get the real Dex binary the identity-chain tests run, verified and cached.
 #
 #   scripts/get-dex.sh      prints the path of the binary

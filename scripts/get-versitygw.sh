@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Get the S3 server the cluster scenario and benchmark store images in: versitygw (posix
 # backend), built with `go install` from the Go module proxy at a pinned version and cached.
 #

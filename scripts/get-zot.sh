@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Get a real zot binary for the demo, the tests and the benchmarks, verified and cached.
 #
 #   scripts/get-zot.sh [full|minimal]      prints the path of the binary

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Static checks: the pre-commit hooks on every file (ruff, yamllint, ansible-lint's production
 # profile on roles/ and playbooks/, antsibull-changelog lint; .pre-commit-config.yaml is their one
 # home), then `ansible-test sanity` on a copy of the collection (the offline tests;

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Install everything the demo and the tests need, idempotently, and cache slow artefacts:
 # Debian packages, the project venv, the zot binary, the systemd test-host image.
 # Safe to run again; a second run only checks.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # Start (or keep) a systemd test host: a podman container of the test image booted with
 # systemd, on the host network. Usage: scripts/test-host.sh NAME. Needs scripts/env.sh.
 set -euo pipefail

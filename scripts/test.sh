@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: lint, unit tests, collection build/docs checks, integration tests
 # against real zot on loopback, and the molecule scenarios on systemd test hosts, in two
 # lanes side by side so the suite fits its time budget on a 2-core machine.

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Sourced by scripts/get-*.sh: a binary from ../shared (xz-compressed, with SHA256SUMS).
 

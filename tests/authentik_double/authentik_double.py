@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A test double of Authentik's REST API (``/api/v3``) - NOT Authentik.
 
 It serves, on 127.0.0.1 only and with state kept in memory, exactly the endpoints the

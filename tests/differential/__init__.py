@@ -1,0 +1,2 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0

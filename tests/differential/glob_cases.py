@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Seeded glob/name pairs for the differential test against doublestar (glob_oracle/).
 
 Each glob is built from random pieces together with a name it should match (literals,

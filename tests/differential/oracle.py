@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Build and run glob_oracle (doublestar v4.10.0, the matcher of zot v2.1.20).
 
 The binary is built with the Go module proxy and cached under .cache/glob_oracle/<key>/,

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Seeded random access policies and requests for the decision differential test.
 
 Policies mix users and groups (local group keys sometimes upper-case, so zot lowercases

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures for integration tests: registry processes on loopback.
 
 - registry_binary: path of the zot binary under test ($ZOT_BINARY, see harness/zot.py)

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A bounded flood of wrong passwords does not take the registry down: with the zot role's
 defaults (failDelay, bcrypt cost of people's passwords), anonymous pulls keep answering
 within FACTOR of their idle median while 4 connections send wrong passwords for a real user.

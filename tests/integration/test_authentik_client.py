@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The authentik_* modules and the authentik_client role through ansible-playbook.
 
 They run against tests/authentik_double (a contract-checked double of Authentik's API on

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """`--check --diff` on the site playbook never shows a secret, on a fresh host and on a
 converged one.
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """containerd_mirror role, run with ansible-playbook against localhost.
 
 minikube cannot run on these machines, so minikube mode runs against a stub `minikube` that

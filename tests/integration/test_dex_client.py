@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The dex_client role through ansible-playbook (connection local, files under tmp_path): the
 merge, the secret handling and the role's schema check (mirroring Dex v2.45.1's config structs).
 The same role against real Dex and slapd: test_dex_client_on_dex.py.

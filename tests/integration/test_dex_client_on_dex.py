@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The dex_client role against real Dex (v2.45.1, scripts/get-dex.sh) with an LDAP connector to
 real slapd: Dex starts with the config the role renders (managed) or merges into (merge) and
 knows zot's client and its secret; a config Dex refuses at start is refused by the role before

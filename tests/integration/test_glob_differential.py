@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The engine's glob matcher against zot's own: doublestar v4.10.0, pair by pair.
 
 tests/differential/glob_oracle is a Go program calling doublestar.ValidatePattern and

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The test directory (tests/support/ldap_directory.py): real slapd, seeded, StartTLS with its
 own CA, memberOf kept by the overlay, nothing readable without a bind."""
 

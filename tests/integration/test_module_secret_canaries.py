@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Secret canaries for every module: a unique value planted in each `no_log` option never
 shows up in what ansible-playbook prints at -vvv with --diff, in a real run, a check-mode run
 or a failing task, nor does a secret a module returns (an API key, a service-account token).

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zotops.registry.oci_tag_guard in a CI flow: guard, then push the allowed tags with skopeo.
 
 Against real zot with a zot API key, and against

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot_access_policy audits a running registry's config.json through `path:`.
 
 The policy has a hazard zot loads without complaint (a group key in upper case, which no

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """CEL conditions the engine refuses are exactly those real zot v2.1.20 refuses at start.
 
 Each expression is put in a policy entry and in adminPolicy.conditions, `zot verify` judges

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The policy engine against real zot: seeded random policies and requests over HTTP.
 
 For every policy (tests/differential/policy_cases.py) zot is started with it, every user

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The policy engine against a running registry: for every (identity, repository, action)
 the HTTP answer must be the one `decide` predicts. All mismatches are reported at once."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Cached images keep pulling through real zot while the upstream is down or hangs.
 
 zot answers a pull by tag only after its on-demand sync from the upstream has finished or

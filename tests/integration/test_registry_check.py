@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zotops.registry.zot_registry_check through ansible-playbook against registries on loopback.
 
 The registry is real zot (env ZOT_BINARY, see harness/zot.py). The same policy

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The weakened-deployment matrix: the checklist flags every way to weaken the hardened zot.
 
 Each case builds zot's config with the collection's own builder (zot_config) from the zot

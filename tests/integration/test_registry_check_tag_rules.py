@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The checklist's tag-rule probes (zot_registry_check pusher_tag_rules) against real zot: they
 pass on the registry the rules were rendered into and fail on one whose config dropped the
 condition (CI can move every tag)."""

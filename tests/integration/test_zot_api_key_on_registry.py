@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zotops.registry.zot_api_key through ansible-playbook against a running registry on loopback.
 
 The registry is real zot (env ZOT_BINARY, see harness/zot.py). The CI user owns

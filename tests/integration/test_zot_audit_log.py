@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot's audit log (log.audit), as the zot role turns it on, against the real binary.
 
 zot writes one JSON line per accepted POST/PUT/PATCH/DELETE with the identity ("subject");

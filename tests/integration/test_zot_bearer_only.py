@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot v2.1.20 with workload-identity bearer auth (http.auth.bearer.oidc) authenticates with
 bearer tokens only: anonymous pulls, htpasswd and API keys all get 401, whatever the access
 policy says (pkg/api/authn.go AuthHandler swaps in the bearer middleware). This is why the zot

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot behaviour the collection builds on, asserted against the real binary: skopeo pushes
 and pulls, plain HTTP for the API, Debian's docker-registry as a sync upstream, `zot verify`.
 A zot upgrade that changes any of it fails here first, before a role or a check relies on it."""

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """How zot v2.1.20 picks up a changed config.json, on the real binary.
 
 zot's hot reloader (pkg/cli/server/config_reloader.go) watches the config file with

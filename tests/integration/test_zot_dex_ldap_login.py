@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The identity chain for real, on loopback: people in slapd, Dex (v2.45.1) with its LDAP
 connector (groups from LDAP), zot with OpenID login through Dex's own login page and the
 collection's default access policy. LDAP groups decide rights; an API key made from a Dex

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot's own LDAP login (zot_ldap, as the collection renders it) against real slapd on loopback:
 bind account from the credentials file, people by uid, groups from memberOf, LDAPS with the
 directory's CA, and StartTLS as far as zot allows it.

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot role's OpenID preflight, run on this machine in check mode: it fetches the
 issuer's discovery document from the host and stops, naming the issuer, when zot could not
 start with it; a missing zot_external_url is named too."""

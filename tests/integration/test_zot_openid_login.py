@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot's OpenID Connect login against a real provider (oidc-provider-mock) on loopback, as
 the collection configures it: redirects, state, PKCE, sessions, API keys inheriting the
 IdP's groups, logout, and zot refusing to start when discovery fails."""

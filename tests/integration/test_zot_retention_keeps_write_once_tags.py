@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Retention built by the zot role (plugin_utils/_zot/retention.py) on real zot: with short GC
 intervals, movable tags (from the tag rules) beyond the operator's rule go and every
 write-once tag stays, locked ones included when a movable glob also covers them."""

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Tag rules and CI networks (zot_tag_rules, zot_pusher_networks), rendered by the zot role's
 config builder and enforced by real zot: each answer is zot's, and the engine
 (zot_access_policy) gives the same one for the same request."""

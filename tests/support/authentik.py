@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The Authentik double (tests/authentik_double) as a process on loopback, for tests.
 
 - start_double(workdir, token=API_TOKEN, version=...) -> (process, Authentik)

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Real Dex (scripts/get-dex.sh, $ZOTOPS_DEX_BINARY) on loopback for tests, with an LDAP
 connector to the test directory (tests/support/ldap_directory.py).
 

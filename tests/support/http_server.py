@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Scripted HTTP(S) servers on 127.0.0.1 for unit tests: a handler class answers from a script.
 
     with serve(MyHandler, status=None) as server:   # a free loopback port, in a thread

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A real LDAP directory on loopback for tests: Debian's OpenLDAP `slapd`, seeded with ldapadd.
 
 slapd runs with its own config file and database in a temp dir (no system slapd, no debconf),

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """patch_module_args for module unit tests on every ansible-core line the collection claims.
 
 ansible-core 2.19 added ansible.module_utils.testing.patch_module_args; 2.17 and 2.18 read a

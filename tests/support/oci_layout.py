@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Tiny OCI image layouts for real clients (skopeo's `oci:` transport) to push."""
 
 import hashlib

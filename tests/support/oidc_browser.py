@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A scripted browser login to zot through its OpenID provider: oidc-provider-mock
 (browser_login) or real Dex with its LDAP connector (dex_login).
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A real OpenID Connect provider on loopback for tests: PyPI `oidc-provider-mock`.
 
 Its issuer is http://127.0.0.1:PORT (no trailing slash). Users are predefined with their

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Run plays with ansible-playbook against this machine, with this checkout's collection.
 
 Every run uses the checkout's ansible.cfg and its collection link (.cache/collections), so a

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot role's default access policy, read from the role itself (one source of truth)."""
 
 import copy

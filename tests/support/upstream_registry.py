@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """A loopback stand-in for Docker Hub that outlives the command starting it.
 
 The molecule mirror scenario starts it in prepare, its tests stop and restart it, and its

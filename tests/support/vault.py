@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Read the test inventory's vault-encrypted secrets the way Ansible does."""
 
 import pathlib

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Every relative link in the user documentation points at a file that exists."""
 
 import pathlib

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """playbooks/inventory-example/ is a working inventory: its ansible-vault file opens with the
 documented throwaway password, every vaulted value reaches the hosts, and the site playbook
 passes --syntax-check with it."""

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """meta/runtime.yml: every module in an action group exists and takes the options the group
 is meant to default, so `module_defaults: {group/zotops.registry.<group>: ...}` works."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Verify the converged zot cluster: three members behind HAProxy on one bucket and one Redis.
 
 Probes run from the controller over loopback. Which member owns a repository is computed the

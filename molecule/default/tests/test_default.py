@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Verify a converged test host: hardened host state and real registry behaviour.
 
 Registry probes run from the controller over loopback with real skopeo; expected answers

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Verify the pull-through cache: the node's real containerd pulls docker.io/... through zot.
 
 The "docker.io" upstream is Debian's docker-registry on this machine's loopback, started by

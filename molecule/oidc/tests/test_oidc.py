@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Verify OpenID login end to end through the real chain: a scripted browser logs in at zot
 through Dex's own LDAP login page (Dex and slapd on the controller), zot_api_key turns the
 session into an API key, and real skopeo pushes with it under the policy whose groups come

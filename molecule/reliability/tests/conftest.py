@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for the reliability scenario: the converged host at 127.0.0.1:5090.
 
 - inventory: an inventory file for ansible-playbook runs against the host

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The converged reliability test host, driven from the controller.
 
 - run_playbook: playbooks/site.yml against the host, always with -vvv and --diff, and the

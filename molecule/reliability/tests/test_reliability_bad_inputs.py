@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Bad input matrix: every malformed setting, given to a converged host, fails the play with
 a message naming the offending field, and the host is left exactly as it was: watched files
 byte-identical (same owner and mode), zot not restarted, and an image pushed before still

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Secret canaries: a unique value planted in every secret-bearing variable of the zot role
 never shows up in a converge, an idempotent re-run, a --check --diff run or a failing run
 (all -vvv --diff), in zot's journal, or in a world-readable file on the host.

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Data safety across re-runs: images pushed before a converge that changes the config (here:
 a pull-through upstream is added) or replaces the zot binary are still pulled with unchanged
 digests afterwards; a cached upstream image is still served when the upstream is down."""

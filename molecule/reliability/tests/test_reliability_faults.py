@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Faults on a converged host: a killed zot comes back under systemd, unwritable storage
 fails loudly, and an interrupted converge is completed by the next one with nothing lost."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The unit's systemd exposure score after all the faults and re-runs above, held to the
 same threshold molecule/default asserts (MAX_EXPOSURE there; see docs/reliability.md)."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The role's release install path and the minimal flavour, on real zot.
 
 A loopback server publishes the real zot binaries (full and minimal) the way a GitHub

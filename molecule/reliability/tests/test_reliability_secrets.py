@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Secrets stay out of output: a check-mode run with --diff and -vvv that would rotate every
 secret shows neither the old nor the new values, and zot's journal shows none. (Every other
 playbook run in this scenario goes through the same scan in reliability_host.run_playbook.)"""

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Every role documents exactly the variables its defaults define (meta/argument_specs.yml)."""
 
 import pathlib

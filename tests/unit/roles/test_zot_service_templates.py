@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot role's service definitions render to valid, hardened files."""
 
 import pathlib

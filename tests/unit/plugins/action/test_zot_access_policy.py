@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Run the zot_access_policy action plugin through ansible-playbook on localhost and assert the
 JSON result it returns (the playbook writes the registered result to a file)."""
 

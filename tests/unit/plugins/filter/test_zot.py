@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The zot role's filters: thin wrappers whose errors reach the play as filter errors that
 name the variable (the logic itself is tested under tests/unit/plugins/plugin_utils/_zot/)."""
 

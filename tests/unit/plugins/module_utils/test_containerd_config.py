@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """config.toml inspection and in-place edit for containerd 1.x (version 2) and 2.x (version 3)."""
 
 import tomllib

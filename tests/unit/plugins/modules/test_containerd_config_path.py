@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """containerd_config_path module: file handling, check mode, diff and error reporting."""
 
 import json

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """oci_tag_guard module: JSON results against a minimal registry on 127.0.0.1."""
 
 import base64

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot_registry_check module: option handling and the JSON result Ansible receives."""
 
 import json

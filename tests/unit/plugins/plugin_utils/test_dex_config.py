@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Merging zot's static client into a Dex config, and the schema check of the result."""
 
 import pytest

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Authentik module logic against a scripted API (no HTTP): lookups, diffs, versions."""
 
 import pytest

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """_checks/checklist: judging probes against policy decisions, and check mode."""
 
 import shutil

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """_checks/probe_plan: which access probes the checklist derives from a policy."""
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import LoadedPolicy

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """CEL conditions: evaluated as zot v2.1.20 does (pkg/api/authz.go), refused as zot refuses them."""
 
 import pytest

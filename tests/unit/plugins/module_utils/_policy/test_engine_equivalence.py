@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The fast paths of the policy engine against straightforward reference versions.
 
 The longest match is found through a prefix index (and glob answers are cached), groups

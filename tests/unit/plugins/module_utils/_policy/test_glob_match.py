@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot_access_policy's result: any policy zot loads is audited, errors or not."""
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.report import (

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The schema check's shortcut (validating a deduplicated stand-in) agrees with validating
 the policy itself, on valid policies and on every single-value corruption of them."""
 

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot_tag_rules: tag rules and CI networks rendered as CEL conditions, decided by the engine."""
 
 import ipaddress

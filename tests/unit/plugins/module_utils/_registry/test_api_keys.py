@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Life cycle decisions for labelled zot API keys: plan_api_key, resolve_expiration, and
 ensure_api_key against an in-memory stand-in for zot's key endpoints."""
 

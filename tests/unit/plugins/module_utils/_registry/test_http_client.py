@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """RegistryClient against a scripted HTTP server on 127.0.0.1."""
 
 import base64

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """OCIClient request shapes and the synthetic image, against a scripted RegistryClient."""
 
 import gzip

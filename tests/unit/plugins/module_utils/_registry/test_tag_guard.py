@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """tag_guard: which tags are protected, and which pushes are refused."""
 
 import pytest

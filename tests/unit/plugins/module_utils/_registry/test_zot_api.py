@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """ZotApi against a scripted stand-in for zot's /zot/auth/apikey endpoints on 127.0.0.1."""
 
 import base64

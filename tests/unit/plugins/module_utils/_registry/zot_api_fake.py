@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """An in-memory stand-in for zot's API-key endpoints (the ZotApi interface) for unit tests."""
 
 from datetime import datetime, timedelta, timezone

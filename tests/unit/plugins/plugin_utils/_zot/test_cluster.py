@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot's scale-out cluster: repository owners as zot computes them, and the shared config."""
 
 import pytest

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """Preflight checks of the host: a storage directory whose filesystem is missing."""
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.host_checks import unmounted_mount_of

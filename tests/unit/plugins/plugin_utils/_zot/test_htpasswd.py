@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """htpasswd rendering: bcrypt hashes zot accepts, stable across runs."""
 
 import bcrypt

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """zot_retention.build_retention: write-once tags always kept, movable tags follow the rules."""
 
 import re

@@ -1,3 +1,5 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
 """The secret files the zot role writes: one list, staged for zot verify, then written."""
 
 import json

@@ -38,34 +38,77 @@ options:
     default: podman
     vars:
       - name: ansible_podman_executable
+  # Read by containers.podman 1.21 and later (ansible 14), which pipelines by itself.
+  container_timeout:
+    description: Timeout of a podman command in seconds (0 none).
+    type: int
+    default: 0
+    vars:
+      - name: ansible_podman_timeout
+  mount_detection:
+    description: Mount the container's filesystem to copy files.
+    type: bool
+    default: true
+    vars:
+      - name: ansible_podman_mount_detection
+  ignore_mount_errors:
+    description: Copy with podman cp when mounting fails.
+    type: bool
+    default: true
+    vars:
+      - name: ansible_podman_ignore_mount_errors
+  extra_env_vars:
+    description: Environment variables for commands in the container.
+    type: dict
+    default: {}
+    vars:
+      - name: ansible_podman_extra_env
+  privilege_escalation_method:
+    description: How to escalate privileges in the container.
+    type: str
+    default: auto
+    vars:
+      - name: ansible_podman_privilege_escalation
+  working_directory:
+    description: Working directory of commands in the container.
+    type: str
+    vars:
+      - name: ansible_podman_working_directory
 """
 
 from ansible.plugins.connection import ConnectionBase
 from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
 
 
-class Connection(PodmanConnection):
-    transport = "podman"
-    has_pipelining = True
+if PodmanConnection.has_pipelining:
+    # containers.podman 1.21 and later (ansible 14) attach stdin and pipeline by themselves.
+    class Connection(PodmanConnection):
+        transport = "podman"
 
-    def _connect(self):
-        ConnectionBase._connect(self)
-        self._connected = True
-        return self
+else:
 
-    def _mounted(self):
-        if self._mount_point is None:
-            PodmanConnection._connect(self)
+    class Connection(PodmanConnection):
+        transport = "podman"
+        has_pipelining = True
 
-    def put_file(self, in_path, out_path):
-        self._mounted()
-        return super().put_file(in_path, out_path)
+        def _connect(self):
+            ConnectionBase._connect(self)
+            self._connected = True
+            return self
 
-    def fetch_file(self, in_path, out_path):
-        self._mounted()
-        return super().fetch_file(in_path, out_path)
+        def _mounted(self):
+            if self._mount_point is None:
+                PodmanConnection._connect(self)
 
-    def _podman(self, cmd, cmd_args=None, in_data=None, use_container_id=True):
-        if in_data is not None and cmd[:1] == ["exec"]:
-            cmd = ["exec", "-i", *cmd[1:]]
-        return super()._podman(cmd, cmd_args, in_data, use_container_id)
+        def put_file(self, in_path, out_path):
+            self._mounted()
+            return super().put_file(in_path, out_path)
+
+        def fetch_file(self, in_path, out_path):
+            self._mounted()
+            return super().fetch_file(in_path, out_path)
+
+        def _podman(self, cmd, cmd_args=None, in_data=None, use_container_id=True):
+            if in_data is not None and cmd[:1] == ["exec"]:
+                cmd = ["exec", "-i", *cmd[1:]]
+            return super()._podman(cmd, cmd_args, in_data, use_container_id)

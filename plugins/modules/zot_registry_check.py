@@ -42,6 +42,10 @@ description:
     tags are never touched. Anything it could not delete is returned in RV(leftovers).
   - The task fails when any check fails. Checks that cannot run for lack of an option (for
     example no O(metrics)) are reported as C(skipped).
+  - The probes run on the managed host. An expected answer that depends on CEL
+    C(conditions) (the zot role's C(zot_tag_rules) and C(zot_pusher_networks)) is decided
+    by the module's action plugin on the controller when the host lacks the CEL library, so
+    only the controller needs the Python package C(cel-expr-python).
   - Probes use HTTP basic authentication (passwords or zot API keys). The client
     certificate is presented only by the C(mtls) check, so the anonymous probes really are
     anonymous.
@@ -288,7 +292,7 @@ leftovers:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist import (
     CHECK_NAMES,
-    format_table,
+    report,
     run_checklist,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
@@ -361,24 +365,15 @@ def main():
         outcome = run_checklist(options, check_mode=module.check_mode)
     except ValueError as exc:  # the policy engine names the offending field
         module.fail_json(msg=str(exc))
-    checks, leftovers, probes = outcome["checks"], outcome["leftovers"], outcome["probes"]
-    failed = [{"name": c["name"], "target": c["target"]} for c in checks if c["status"] == "failed"]
-    result = dict(
-        changed=bool(leftovers),
-        checks=checks,
-        table=format_table(checks),
-        probes=probes,
-        failed_checks=failed,
-        leftovers=leftovers,
-    )
+    leftovers, probes = outcome["leftovers"], outcome["probes"]
+    result = dict(changed=bool(leftovers), probes=probes, leftovers=leftovers, **report(outcome["checks"]))
     if probes["planned"] > probes["run"]:
         module.warn("%d of %d policy-derived probes ran (max_probes)" % (probes["run"], probes["planned"]))
     for item in leftovers:
         module.warn("could not delete throwaway image %s: %s" % (item["image"], item["error"]))
-    if failed:
-        names = ", ".join(sorted({"%s (%s)" % (f["name"], f["target"]) for f in failed}))
-        module.fail_json(msg="registry checks failed: %s" % names, **result)
-    module.exit_json(msg="%d checks passed" % sum(c["passed"] is True for c in checks), **result)
+    if result.pop("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

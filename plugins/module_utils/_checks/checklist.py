@@ -25,8 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import LoadedPolicy
 from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import (
-    CelUnavailable,
-    compile_error,
+    REQUIREMENT as CEL_REQUIREMENT,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._registry.oci import (
     OCIClient,
@@ -110,13 +109,28 @@ def describe_decision(decision):
     return "%s: %s" % (verdict, decision["reason"])
 
 
-def judge(name, target, decision, status, detail="", went_through=None):
+def judge(name, target, decision, status, detail="", went_through=None, moved=False):
     """Compare one probe's HTTP outcome with the policy's decision.
 
     ``status`` is the HTTP status that ended the probe (a 2xx when it went through), or None
     when no HTTP answer arrived. A refusal must carry zot's status (401 or 403).
     ``went_through`` overrides "2xx means allowed" for probes judged by authorization only.
+    ``moved``: the probe moved a tag, which fails it if the policy refuses it whatever the status.
+
+    A decision the engine could not make here (its CEL conditions need the library, which
+    a managed host may lack) gives a "pending" result that ``settle`` judges on the controller.
     """
+    if decision.get("cel_unavailable"):
+        result = check_result(name, target, None, "decided on the controller", "HTTP %s" % status)
+        result["status"] = "pending"
+        result["pending"] = {
+            "queries": decision["queries"],
+            "status": status,
+            "detail": detail,
+            "went_through": went_through,
+            "moved": moved,
+        }
+        return result
     expected = describe_decision(decision)
     if status is None:
         return check_result(name, target, False, expected, "no HTTP answer: %s" % detail)
@@ -128,8 +142,72 @@ def judge(name, target, decision, status, detail="", went_through=None):
     if decision["allowed"]:
         passed = went_through
     else:
-        passed = not went_through and status == decision["status"]
+        passed = not went_through and status == decision["status"] and not moved
     return check_result(name, target, passed, expected, observed)
+
+
+def first_refusal(decisions):
+    """The answer to a request zot authorizes in several steps (each a decision): the first
+    refusal, else the last grant. A step undecided here (see ``judge``) leaves the answer
+    undecided, with every such step's query kept for ``settle``, unless a decided step
+    refuses: then the request is refused whatever the others say."""
+    refusals = [d for d in decisions if not d.get("cel_unavailable") and not d["allowed"]]
+    pending = [d for d in decisions if d.get("cel_unavailable")]
+    if refusals or not pending:
+        return (refusals or [decisions[-1]])[0]
+    return dict(pending[0], queries=[query for step in pending for query in step["queries"]])
+
+
+def settle(checks, access_control):
+    """Judge the "pending" results of a host's run where the CEL library is (the controller).
+    Returns the list of check results, each pending one replaced by its judgement."""
+    policy = LoadedPolicy(access_control)
+    settled = []
+    for result in checks:
+        pending = result.get("pending")
+        if not pending:
+            settled.append(result)
+            continue
+        decisions = [
+            dict(policy.decide(q["who"], q["repository"], q["action"], q["request"]), queries=[q])
+            for q in pending["queries"]
+        ]
+        decision = first_refusal(decisions)
+        if decision.get("cel_unavailable"):
+            message = "CEL conditions need the Python package %s on the controller" % CEL_REQUIREMENT
+            settled.append(
+                check_result(result["name"], result["target"], False, "an expected answer", message)
+            )
+            continue
+        if decision["conditional"]:
+            reason = "the answer depends on request attributes the probe does not fix: " + decision["reason"]
+            settled.append(skipped(result["name"], result["target"], reason))
+            continue
+        settled.append(
+            judge(
+                result["name"],
+                result["target"],
+                decision,
+                pending["status"],
+                pending["detail"],
+                pending["went_through"],
+                pending["moved"],
+            )
+        )
+    return settled
+
+
+def report(checks):
+    """The module's result fields for these check results: table, failed_checks, msg, and
+    ``failed`` when a check failed."""
+    failed = [{"name": c["name"], "target": c["target"]} for c in checks if c["status"] == "failed"]
+    result = dict(checks=checks, table=format_table(checks), failed_checks=failed, failed=bool(failed))
+    if failed:
+        names = ", ".join(sorted({"%s (%s)" % (f["name"], f["target"]) for f in failed}))
+        result["msg"] = "registry checks failed: %s" % names
+    else:
+        result["msg"] = "%d checks passed" % sum(c["passed"] is True for c in checks)
+    return result
 
 
 def error_summary(exc):
@@ -215,7 +293,14 @@ class RegistryChecklist:
         return request or None
 
     def decide(self, who, action, repository=None, reference=None):
-        return self.policy.decide(who, repository or self.repository, action, self.request(reference))
+        repository = repository or self.repository
+        request = self.request(reference)
+        decision = self.policy.decide(who, repository, action, request)
+        if decision.get("cel_unavailable"):  # for settle, on the controller
+            decision["queries"] = [
+                {"who": who, "repository": repository, "action": action, "request": request}
+            ]
+        return decision
 
     # -- orchestration ---------------------------------------------------------------------
 
@@ -468,10 +553,7 @@ def _overwrite(run, name, put):
     detail = "tag %s" % ("moved to %s" % after if moved else "unchanged")
     if status != 201:
         detail = "%s; %s" % (value, detail)
-    result = judge(name, target, decision, status, detail)
-    if not decision["allowed"] and moved:
-        result = check_result(name, target, False, result["expected"], result["observed"])
-    run.results.append(result)
+    run.results.append(judge(name, target, decision, status, detail, moved=moved))
 
 
 @check(
@@ -515,14 +597,6 @@ def check_pusher_tag_rules(run):
     rules = run.options.get("tag_rules") or []
     if not rules:
         run.results.append(skipped("pusher_tag_rules", "", "no tag_rules given"))
-    try:
-        compile_error("true")  # the rules are CEL conditions: the engine needs the library here
-    except CelUnavailable as exc:
-        for rule in rules:
-            run.results.append(
-                check_result("pusher_tag_rules", rule["repositories"], False, "expected answers", str(exc))
-            )
-        return
     for index, rule in enumerate(rules):
         glob = rule["repositories"]
         if index >= MAX_TAG_RULES:
@@ -578,7 +652,7 @@ def _tag_rule_probes(run, repository, tag, kind):
     by_digest = run.decide(who, "update", repository, digest_of(image[2]))
     push(
         "digest-PUT ?tag= to",
-        by_digest if by_tag["allowed"] else by_tag,
+        first_refusal([by_tag, by_digest]),
         lambda m: client.push_manifest_by_digest(repository, m, [tag]),
         image,
     )

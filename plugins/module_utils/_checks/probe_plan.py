@@ -77,7 +77,8 @@ def probe_repositories(policy):
 
 def plan(access_control, identities, limit=DEFAULT_LIMIT, request=None):
     """The probes for ``identities`` ({class: who}; a class left out is not probed), with
-    ``request`` (e.g. {"client_ip": ...}) for CEL conditions.
+    ``request`` (e.g. {"client_ip": ...}) for CEL conditions. Where the CEL library is
+    missing, a pair whose answers depend on conditions is probed for every identity.
 
     Returns {"probes": [{identity, repository, action, why, decision}], "planned": N,
     "limit": limit, "unprobed_globs": [...], "conditional": [(repository, action)]}.
@@ -91,11 +92,16 @@ def plan(access_control, identities, limit=DEFAULT_LIMIT, request=None):
                 identity: policy.decide(who, repository, action, request)
                 for identity, who in identities.items()
             }
-            if any(decision["conditional"] for decision in decisions.values()):
-                # CEL conditions are not evaluated by the engine: no expected answer.
+            undecided = [decision for decision in decisions.values() if decision.get("cel_unavailable")]
+            for identity, decision in decisions.items():
+                if decision.get("cel_unavailable"):  # probed, and judged where CEL is (checklist.settle)
+                    query = {"who": identities[identity], "repository": repository, "action": action}
+                    decision["queries"] = [dict(query, request=request)]
+            if not undecided and any(decision["conditional"] for decision in decisions.values()):
+                # The answer depends on request attributes the probe does not fix.
                 conditional.append((repository, action))
                 continue
-            if len({decision["allowed"] for decision in decisions.values()}) < 2:
+            if not undecided and len({decision["allowed"] for decision in decisions.values()}) < 2:
                 continue
             for identity in IDENTITY_CLASSES:
                 if identity in decisions:

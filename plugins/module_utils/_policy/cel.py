@@ -43,7 +43,7 @@ REQUEST_KEYS = (
 
 
 class CelUnavailable(RuntimeError):
-    """The CEL library is not installed on the controller."""
+    """The CEL library is not installed where the engine runs."""
 
 
 def _cel():
@@ -56,6 +56,15 @@ def _cel():
             f"(pip install {REQUIREMENT}): {exc}"
         ) from exc
     return cel, (ext_strings, ext_optional, ext_encoders, ext_bindings)
+
+
+def available() -> bool:
+    """Whether the CEL library is installed here (a managed host often lacks it)."""
+    try:
+        _cel()
+    except CelUnavailable:
+        return False
+    return True
 
 
 def _sets_extension(cel):

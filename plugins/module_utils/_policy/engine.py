@@ -49,6 +49,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import
 )
 from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import (
     CelUnavailable,
+    available as cel_available,
     compile_error,
     evaluate,
     request_attributes,
@@ -525,6 +526,8 @@ def decide(access_control: dict, who: dict, repo: str, action: str, request: dic
       allowed          bool; True only when a grant holds whatever the unknown attributes are
       conditional      True when the answer depends on CEL conditions reading request
                        attributes not given (allowed is then False)
+      cel_unavailable  present (True) on a conditional answer when the CEL library is not
+                       installed here: the conditions were not evaluated at all
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
                        403 authenticated denied (for a conditional answer: the denial status)
       matched_pattern  the single glob zot applied ("" for the catch-all), or None
@@ -601,6 +604,8 @@ def _decide(policy: LoadedPolicy, who: dict, repo: str, action: str, request: di
         result.update(allowed=True, status=200, granted_by=held[0], conditions=held[1])
     elif unknown:
         result.update(conditional=True, conditions=[c for grant in unknown for c in grant[1]])
+        if not cel_available():
+            result["cel_unavailable"] = True
     else:
         result["conditions"] = [c for grant in failed for c in grant[1]]
 

@@ -12,9 +12,12 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist 
     CHECK_NAMES,
     READ_ONLY_CHECKS,
     error_summary,
+    first_refusal,
     judge,
     metrics_decision,
+    report,
     run_checklist,
+    settle,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._registry.http_client import (
     RegistryHTTPError,
@@ -224,21 +227,87 @@ def test_mtls_check_presents_the_client_certificate(tls_server, pki):
     assert _tls_checks(tls_server, ca_path=pki["ca"])["mtls"]["status"] == "skipped"
 
 
-def test_tag_rules_without_the_cel_library_fail_naming_it(monkeypatch):
-    from ansible_collections.zotops.registry.plugins.module_utils._checks import checklist as registry_checks
-
-    def unavailable(_expression):
-        raise registry_checks.CelUnavailable("CEL conditions need the Python package cel-expr-python==0.1.3")
-
-    monkeypatch.setattr(registry_checks, "compile_error", unavailable)
-    options = {
-        "url": "http://127.0.0.1:1",
-        "access_control": {},
-        "repository": "r",
-        "pusher": {"username": "ci", "password": "p", "groups": []},
-        "tag_rules": [{"repositories": "**", "movable": ["latest"], "locked": []}],
-        "checks": ["pusher_tag_rules"],
+CONDITIONAL_UPDATE = {
+    "repositories": {
+        "**": {
+            "policies": [
+                {"users": ["ci"], "actions": ["read", "create"]},
+                {
+                    "users": ["ci"],
+                    "actions": ["update"],
+                    "conditions": [{"expression": "req.tag == 'latest'"}],
+                },
+            ]
+        }
     }
-    checks = run_checklist(options)["checks"]
-    assert [(c["name"], c["target"], c["status"]) for c in checks] == [("pusher_tag_rules", "**", "failed")]
-    assert "cel-expr-python" in checks[0]["observed"]
+}
+CI = {"user": "ci", "groups": []}
+
+
+def _query(tag):
+    return {"who": CI, "repository": "apps/web", "action": "update", "request": {"reference": tag}}
+
+
+def _undecided(*tags):
+    return {"allowed": False, "status": 403, "cel_unavailable": True, "queries": [_query(t) for t in tags]}
+
+
+def test_an_answer_the_host_cannot_decide_is_pending_with_its_query():
+    result = judge("pusher_tag_rules", "apps/web:latest", _undecided("latest"), 201, "pushed")
+    assert result["status"] == "pending" and result["passed"] is None
+    assert result["pending"]["queries"] == [_query("latest")]
+
+
+def test_settle_judges_pending_answers_with_the_cel_conditions():
+    checks = [
+        judge("pusher_tag_rules", "move latest", _undecided("latest"), 201),
+        judge("pusher_tag_rules", "move v1", _undecided("v1"), 201, moved=True),
+        judge("pusher_tag_rules", "refused latest", _undecided("latest"), 403),
+        judge("pusher_push", "r", ALLOWED, 201),
+    ]
+    settled = settle(checks, CONDITIONAL_UPDATE)
+    assert [c["status"] for c in settled] == ["passed", "failed", "failed", "passed"]
+    assert settled[1]["expected"].startswith("refused with HTTP 403")
+    assert "pending" not in settled[0]
+    assert report(settled)["failed_checks"] == [
+        {"name": "pusher_tag_rules", "target": "move v1"},
+        {"name": "pusher_tag_rules", "target": "refused latest"},
+    ]
+
+
+def test_a_request_authorized_in_steps_takes_the_first_refusal():
+    assert first_refusal([ALLOWED, DENIED_403, DENIED_401]) is DENIED_403
+    assert first_refusal([ALLOWED, ALLOWED]) is ALLOWED
+    combined = first_refusal([ALLOWED, _undecided("latest"), _undecided("v1")])
+    assert combined["cel_unavailable"] and combined["queries"] == [_query("latest"), _query("v1")]
+    checks = settle([judge("pusher_tag_rules", "t", combined, 201)], CONDITIONAL_UPDATE)
+    assert checks[0]["status"] == "failed"  # v1 is refused, so the whole request is
+    # A step decided here that refuses settles the request, whatever the undecided ones say.
+    assert first_refusal([_undecided("latest"), DENIED_403]) is DENIED_403
+
+
+def test_settle_skips_an_answer_that_depends_on_attributes_the_probe_left_open():
+    undecided = _undecided()
+    undecided["queries"] = [dict(_query("x"), request=None)]  # an access probe names no tag
+    (check,) = settle([judge("pusher_access", "apps/web update", undecided, 403)], CONDITIONAL_UPDATE)
+    assert check["status"] == "skipped" and "does not fix" in check["observed"]
+
+
+def test_without_the_cel_library_the_checklist_defers_instead_of_guessing(monkeypatch):
+    from ansible_collections.zotops.registry.plugins.module_utils._policy import engine
+
+    monkeypatch.setattr(engine, "cel_available", lambda: False)
+    monkeypatch.setattr(engine, "evaluate", _raise_unavailable)
+    decision = engine.LoadedPolicy(CONDITIONAL_UPDATE).decide(
+        CI, "apps/web", "update", {"reference": "latest"}
+    )
+    assert decision["cel_unavailable"] is True and decision["allowed"] is False
+    # Decisions without conditions are made as before.
+    plain = engine.LoadedPolicy(CONDITIONAL_UPDATE).decide(CI, "apps/web", "create", {"reference": "x"})
+    assert plain["allowed"] is True and "cel_unavailable" not in plain
+
+
+def _raise_unavailable(_expression, _attributes):
+    from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import CelUnavailable
+
+    raise CelUnavailable("no CEL here")

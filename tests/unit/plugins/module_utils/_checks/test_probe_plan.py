@@ -61,21 +61,42 @@ def test_the_probe_count_is_bounded():
     assert len(result["probes"]) == 5 and result["planned"] > 5
 
 
-def test_conditional_answers_are_not_probed():
-    policy = {
-        "repositories": {
-            "**": {
-                "anonymousPolicy": ["read"],
-                "policies": [
-                    {
-                        "users": ["ci"],
-                        "actions": ["create"],
-                        "conditions": [{"expression": 'req.tag.startsWith("dev-")'}],
-                    }
-                ],
-            }
+CONDITIONAL_CREATE = {
+    "repositories": {
+        "**": {
+            "anonymousPolicy": ["read"],
+            "policies": [
+                {
+                    "users": ["ci"],
+                    "actions": ["create"],
+                    "conditions": [{"expression": 'req.tag.startsWith("dev-")'}],
+                }
+            ],
         }
     }
-    result = plan(policy, {"anonymous": ANONYMOUS, "pusher": {"user": "ci", "groups": []}})
+}
+PUSHER_AND_ANONYMOUS = {"anonymous": ANONYMOUS, "pusher": {"user": "ci", "groups": []}}
+
+
+def test_conditional_answers_are_not_probed():
+    result = plan(CONDITIONAL_CREATE, PUSHER_AND_ANONYMOUS)
     assert ("zotops-check/probe", "create") in [tuple(pair) for pair in result["conditional"]]
     assert all(p["action"] != "create" for p in result["probes"])
+
+
+def test_without_the_cel_library_conditional_pairs_are_probed_for_every_identity(monkeypatch):
+    from ansible_collections.zotops.registry.plugins.module_utils._policy import engine
+
+    monkeypatch.setattr(engine, "cel_available", lambda: False)
+    result = plan(CONDITIONAL_CREATE, PUSHER_AND_ANONYMOUS, request={"client_ip": "127.0.0.1"})
+    creates = [p for p in result["probes"] if p["action"] == "create"]
+    assert {p["identity"] for p in creates} >= {"anonymous", "pusher"}
+    pusher = next(p for p in creates if p["identity"] == "pusher")
+    assert pusher["decision"]["queries"] == [
+        {
+            "who": PUSHER_AND_ANONYMOUS["pusher"],
+            "repository": pusher["repository"],
+            "action": "create",
+            "request": {"client_ip": "127.0.0.1"},
+        }
+    ]

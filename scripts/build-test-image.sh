@@ -12,10 +12,10 @@ set -euo pipefail
 
 name=localhost/zotops-testhost
 # What a test host needs: systemd as PID 1 and python3 for Ansible (debootstrap), then
-# sudo for become, containerd for the mirror scenario and tools for debugging (apt inside the
+# sudo for become, containerd for the mirror scenario, logrotate as on a server, and tools for debugging (apt inside the
 # new root: debootstrap cannot configure them all itself).
 base=systemd,systemd-sysv,dbus,python3
-packages="sudo ca-certificates containerd iproute2 procps"
+packages="sudo ca-certificates containerd iproute2 procps logrotate"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 recipe_hash=$( (cat "$0") | sha256sum | cut -c1-12)

@@ -98,9 +98,18 @@ def test_config_carries_the_effective_policy(host):
     access = config["http"]["accessControl"]
     assert access["groups"]["artifact-workloads"]["users"] == ["ci", "ci-bot"]
     assert access["groups"]["artifact-admins"]["users"] == ["admin"]
-    assert access["repositories"]["**"]["policies"] == [
-        {"groups": ["artifact-workloads"], "actions": ["read", "create"]}
-    ]
+    # host_vars: tag rules and CI networks, rendered into CEL conditions.
+    ci_entries = {tuple(p["actions"]): p for p in access["repositories"]["**"]["policies"]}
+    assert sorted(ci_entries) == [("create",), ("read",), ("update",)]
+    assert all(p["groups"] == ["artifact-workloads"] for p in ci_entries.values())
+    assert "conditions" not in ci_entries[("read",)]
+    assert "req.client.ip" in ci_entries[("create",)]["conditions"][0]["expression"]
+    assert "latest|dev-.*" in ci_entries[("update",)]["conditions"][0]["expression"]
+    assert "v.*" in access["adminPolicy"]["conditions"][0]["expression"]
+    # Retention: the role's keepTags around the operator's rule spare every write-once tag.
+    (retention,) = config["storage"]["retention"]["policies"]
+    assert retention["repositories"] == ["team/**"]
+    assert retention["keepTags"][1] == {"mostRecentlyPushedCount": 10, "patterns": ["^latest$", "^dev-.*$"]}
     assert "output" not in config["log"]
     # No secret value is written into config.json itself.
     text = host.file("/etc/zot/config.json").content_string
@@ -240,6 +249,58 @@ def test_ci_cannot_delete_but_admin_can(repo):
     assert gone.status_code == 404
 
 
+def test_ci_moves_only_the_tags_the_rules_make_movable(repo, layouts):
+    for tag in ("latest", "dev-feature"):
+        assert push(layouts[0], tag, repo, CI).returncode == 0
+        moved = push(layouts[1], tag, repo, CI)
+        assert moved.returncode == 0, moved.stderr
+    assert push(layouts[0], "sha-write-once", repo, CI).returncode == 0
+    refused = push(layouts[1], "sha-write-once", repo, CI)
+    assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
+
+
+def test_admin_cannot_move_a_locked_tag_but_can_delete_it(repo, layouts):
+    assert push(layouts[0], "v2.0.0", repo, CI).returncode == 0
+    refused = push(layouts[1], "v2.0.0", repo, ADMIN)
+    assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
+    ref = "docker://%s/%s:v2.0.0" % (REGISTRY, repo)
+    deleted = skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % ADMIN, ref)
+    assert deleted.returncode == 0, deleted.stderr
+
+
+def audit_lines(host):
+    text = host.file("/var/log/zot/audit.log").content_string
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_audit_log_names_who_pushed_and_who_deleted(host, repo, layouts):
+    # Self-contained: pytest runs the tests that use `host` first, before the pushes above.
+    audited = repo + "-audit"
+    assert push(layouts[0], "v1.0.0", audited, CI).returncode == 0
+    assert push(layouts[1], "v1.0.0", audited, CI).returncode != 0  # refused: not audited
+    ref = "docker://%s/%s:v1.0.0" % (REGISTRY, audited)
+    assert skopeo("delete", "--tls-verify=false", "--creds=%s:%s" % ADMIN, ref).returncode == 0
+    lines = audit_lines(host)
+    pushed = [line for line in lines if line["object"] == "/v2/%s/manifests/v1.0.0" % audited]
+    assert [(line["subject"], line["action"], line["status"]) for line in pushed] == [("ci", "PUT", 201)]
+    deletes = [
+        (line["subject"], line["status"])
+        for line in lines
+        if line["action"] == "DELETE" and line["object"].startswith("/v2/%s/manifests/sha256:" % audited)
+    ]
+    assert deletes == [("admin", 202)]
+
+
+def test_audit_log_rotation_keeps_zot_writing_to_it(host, repo, layouts):
+    host.run("rm -f /var/log/zot/audit.log-*")  # a second verify on the same day may rotate again
+    rotate = host.run("logrotate -f /etc/logrotate.d/zot")
+    assert rotate.rc == 0, rotate.stderr
+    assert re.search(r"^audit\.log-\d{8}$", host.check_output("ls /var/log/zot"), re.M)
+    assert push(layouts[0], "sha-after-rotation", repo, CI).returncode == 0
+    objects = [line["object"] for line in audit_lines(host)]
+    assert "/v2/%s/manifests/sha-after-rotation" % repo in objects
+
+
 @pytest.mark.parametrize(
     "creds, status",
     [(None, 401), (PROMETHEUS, 200), (CI, 403), (ADMIN, 403)],
@@ -257,11 +318,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 PROBE = URL + "/v2/reload-probe/app/manifests/v1"
 
 
-def converge(tmp_path, access_control):
+def converge(tmp_path, access_control, verify=False):
     """playbooks/site.yml --tags zot against the scenario's host with this zot_access_control,
-    without the checklist."""
+    with the checklist only when ``verify``."""
     tmp_path.mkdir(parents=True)
     (tmp_path / "group_vars").symlink_to(ROOT / "tests" / "inventory" / "group_vars")
+    (tmp_path / "host_vars").symlink_to(ROOT / "molecule" / "default" / "host_vars")
     hosts = tmp_path / "hosts.yml"
     hosts.write_text(
         "zot_registries:\n  hosts:\n    zotops-default:\n"
@@ -269,8 +331,7 @@ def converge(tmp_path, access_control):
         "      ansible_python_interpreter: /usr/bin/python3\n"
     )
     argv = ["ansible-playbook", "-i", str(hosts), str(ROOT / "playbooks" / "site.yml"), "--tags", "zot"]
-    # The checklist is not what this converge is about (the scenario's converge ran it).
-    argv += ["-e", json.dumps({"zot_access_control": access_control, "zot_verify": False})]
+    argv += ["-e", json.dumps({"zot_access_control": access_control, "zot_verify": verify})]
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
@@ -320,7 +381,9 @@ def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo
     try:
         first = converge(tmp_path / "private", private_probe)
         assert requests.get(PROBE, timeout=10).status_code == 401
-        second = converge(tmp_path / "back", default_policy)
+        # Back to the role's policy, now with the checklist: its tag-rule probes are judged
+        # on the controller (this host has no CEL library) and must all pass.
+        second = converge(tmp_path / "back", default_policy, verify=True)
         assert requests.get(PROBE, timeout=10).status_code == 404
     finally:
         stop.set()
@@ -331,4 +394,6 @@ def test_policy_only_change_is_applied_live_without_a_dropped_request(host, repo
         ]
         assert re.search(r"RUNNING HANDLER \[[^]]*Restart zot\]", output) is None
     assert zot_pid(host) == pid  # zot was never restarted
+    assert len(re.findall(r"PASSED\s+pusher_tag_rules\s", second)) == 6, second[-6000:]
+    assert not re.search(r"(FAILED|PENDING)\s+\w+\s", second), second[-6000:]
     assert len(answers) > 20 and drops == []

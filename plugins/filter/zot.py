@@ -41,6 +41,7 @@ class FilterModule(object):
             "zot_cluster_members": _wrap(_cluster_members),
             "zot_s3_environment": _wrap(zot_cluster.s3_environment),
             "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
+            "zot_binary_version_error": _wrap(host_checks.binary_version_error),
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),
             "zot_htpasswd_generated": _wrap(htpasswd.generated_secret_users),

@@ -93,6 +93,12 @@ CASES = [
     ),
     ("zot-version-too-old-for-immutable-tags", {"zot_version": "v2.1.14"}, ["v2.1.14", "immutable"]),
     ("zot-version-malformed", {"zot_version": "2.1.20"}, ["zot_version"]),
+    # The real v2.1.20 binary, declared as v2.1.19: `zot -v` tells them apart before any change.
+    (
+        "zot-version-not-the-binary",
+        {"zot_version": "v2.1.19"},
+        ["zot_binary_local_path is zot v2.1.20", "zot_version is v2.1.19"],
+    ),
     (
         "external-url-trailing-path",
         {"zot_external_url": "https://zot.example.test/registry/"},

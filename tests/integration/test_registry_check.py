@@ -9,6 +9,8 @@ registry started from a DIFFERENT policy must make the check fail, naming the ch
 
 import copy
 import json
+import pathlib
+import time
 
 import pytest
 
@@ -171,3 +173,26 @@ def test_check_mode_writes_nothing(tmp_path, start):
     }
     assert "pusher_push" in by_name["skipped"] and "admin_delete" in by_name["skipped"]
     assert OCIClient(RegistryClient(registry.url)).catalog() == []
+
+
+def test_zot_gc_removes_the_repositories_the_checklist_emptied(tmp_path, start_registry, htpasswd_line):
+    """The checklist deletes every manifest it pushed; zot has no API to delete a repository,
+    but its garbage collection removes one whose blobs are all unreferenced (gcDelay old)."""
+    config = registry_config(POLICY)
+    config["storage"] = {"gc": False}
+    htpasswd = "".join(htpasswd_line(user, password) + "\n" for user, password in USERS.items())
+    registry = start_registry(tmp_path, config, {"htpasswd": htpasswd})
+    result, _unused = run_module(tmp_path, "zot_registry_check", check_args(registry.url))
+    assert not result.get("failed") and result["leftovers"] == [], json.dumps(result["checks"], indent=1)
+    admin = OCIClient(RegistryClient(registry.url, username="admin", password=USERS["admin"]))
+    emptied = admin.catalog()
+    assert "zotops/registry-check" in emptied  # empty, and still listed
+
+    registry.config["storage"].update(gc=True, gcDelay="1s", gcInterval="1s")
+    pathlib.Path(registry.config_path).write_text(json.dumps(registry.config))
+    registry.restart()
+    deadline = time.monotonic() + 60
+    while emptied and time.monotonic() < deadline:
+        time.sleep(1)
+        emptied = admin.catalog()
+    assert emptied == []

@@ -1009,6 +1009,25 @@ def _only_anonymous(access_control: dict) -> bool:
     return metrics_only and not admin.get("groups") and "read" in (metrics.get("anonymousPolicy") or [])
 
 
+# zot reads its config through viper with this key delimiter (pkg/cli/server/root.go).
+CONFIG_KEY_DELIMITER = "::"
+
+
+def _key_delimiter_messages(access_control: dict, refused: list[str]) -> list[str]:
+    """Glob and group names zot's config reader splits: "a::b/**" becomes the key "a" holding
+    "b/**", which zot's decoder refuses ("has invalid keys"), so zot does not start."""
+    errors = []
+    for container in ("repositories", "groups"):
+        for name in sorted(access_control.get(container) or {}):
+            if CONFIG_KEY_DELIMITER in name:
+                errors.append(
+                    f'{json_path(container, name)}: zot reads its config with "{CONFIG_KEY_DELIMITER}" '
+                    "as the key separator, so it splits this name and refuses the config at start"
+                )
+                refused.append(errors[-1])
+    return errors
+
+
 def _key_case_messages(access_control: dict) -> tuple[list[str], list[str]]:
     errors, warnings = [], []
     for container in ("repositories", "groups"):
@@ -1189,6 +1208,7 @@ def _semantic_messages(
 ) -> tuple[list[str], list[str]]:
     errors, warnings = [], []
 
+    errors += _key_delimiter_messages(access_control, refused)
     key_errors, key_warnings = _key_case_messages(access_control)
     errors += key_errors
     warnings += key_warnings

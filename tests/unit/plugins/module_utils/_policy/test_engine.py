@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.engine import (
     LoadedPolicy,
+    audit_access_control,
     auth_methods_from_config,
     check_requirements,
     decide,
@@ -393,6 +394,23 @@ def test_upper_case_glob_is_a_warning_or_an_error_on_collision():
     )
     errors = errors_of({"repositories": {"Apps/*": {}, "apps/*": {}}})
     assert any("collides" in e for e in errors)
+
+
+def test_a_name_holding_the_config_key_separator_is_refused_as_zot_refuses_it():
+    # zot v2.1.20 refuses such a config at start: 'repositories[a]' has invalid keys: b/**
+    policy = {
+        "groups": {"x::y": {"users": ["u"]}},
+        "repositories": {"a::b/**": {"anonymousPolicy": ["read"]}, "**": {"anonymousPolicy": ["read"]}},
+    }
+    audit = audit_access_control(policy)
+    expected = [
+        'accessControl.repositories["a::b/**"]: zot reads its config with "::" as the key separator, '
+        "so it splits this name and refuses the config at start",
+        'accessControl.groups["x::y"]: zot reads its config with "::" as the key separator, '
+        "so it splits this name and refuses the config at start",
+    ]
+    assert sorted(audit["refused"]) == sorted(expected)
+    assert set(expected) <= set(audit["errors"])
 
 
 def test_access_control_without_authentication():

@@ -66,5 +66,9 @@ def binary_version_error(output, zot_version, zot_flavour, variable):
         )
     flavour = "minimal" if record.get("binary-type") == "minimal" else "full"
     if flavour != zot_flavour:
-        return "%s is the %s flavour of zot (`zot -v`), but zot_flavour is %s" % (variable, flavour, zot_flavour)
+        return "%s is the %s flavour of zot (`zot -v`), but zot_flavour is %s" % (
+            variable,
+            flavour,
+            zot_flavour,
+        )
     return ""

@@ -62,7 +62,9 @@ def test_a_build_without_a_release_tag_is_refused():
 
 @pytest.mark.parametrize("output", ["", "zot: command not found", '{"message":"no version here"}'])
 def test_output_without_a_version_line_is_refused(output):
-    assert "printed no version line" in binary_version_error(output, "v2.1.20", "full", "zot_binary_local_path")
+    assert "printed no version line" in binary_version_error(
+        output, "v2.1.20", "full", "zot_binary_local_path"
+    )
 
 
 def test_the_other_flavour_is_refused():

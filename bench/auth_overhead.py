@@ -13,7 +13,8 @@ basic auth of a person (bcrypt cost 10) and of a machine identity (generated 256
 cost 4, as the role writes it); API keys (zak_...) of both htpasswd users; an API key of an
 OIDC identity that is not in htpasswd. Modes are interleaved in rounds so that load from
 other processes hits all of them alike. Then the flood: 4 and 32 connections sending wrong
-passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run.
+passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run, and the 32 through
+the example proxy config (docs/examples/nginx-zot.conf, Debian's nginx).
 
     source scripts/env.sh && python bench/auth_overhead.py [--pulls 10] [--pushes 3] [--rounds 3]
 """
@@ -31,7 +32,7 @@ import benchlib
 import requests
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
-from harness import flood
+from harness import flood, nginx
 from harness import zot as zot_process
 from harness.oci_image import pull_image, push_image
 from harness.process import free_port
@@ -140,12 +141,23 @@ def measure(url, auth, pulls, pushes, tags):
     return pull, push
 
 
-def flood_effect(url):
+def flood_effect(url, tmp):
+    """The flood straight at zot with each of FLOOD_CLIENTS connections, then with the most
+    through docs/examples/nginx-zot.conf (pulls through it too)."""
+    targets = [(f"{clients}_clients", url, clients) for clients in FLOOD_CLIENTS]
+    targets.append((f"{FLOOD_CLIENTS[-1]}_clients_via_example_proxy", None, FLOOD_CLIENTS[-1]))
     results = {}
-    for clients in FLOOD_CLIENTS:
-        run = flood.pulls_under_flood(url, REPO, "v1", PERSON["name"], clients=clients, seconds=5)
+    for name, target, clients in targets:
+        proxy = nginx.start(tmp, url) if target is None else None
+        try:
+            run = flood.pulls_under_flood(
+                target or proxy.url, REPO, "v1", PERSON["name"], clients=clients, seconds=5
+            )
+        finally:
+            if proxy:
+                proxy.stop()
         idle, busy = run["idle"], run["flood"]
-        results[f"{clients}_clients"] = {
+        results[name] = {
             "idle_p50": flood.percentile(idle, 0.5),
             "idle_p99": flood.percentile(idle, 0.99),
             "flood_p50": flood.percentile(busy, 0.5),
@@ -179,7 +191,7 @@ def main():
                     pull, push = measure(registry.url, auth, args.pulls, args.pushes, tags)
                     pulls[mode] += pull
                     pushes[mode] += push
-            flooded = flood_effect(registry.url)
+            flooded = flood_effect(registry.url, tmp)
         finally:
             if registry:
                 registry.stop()
@@ -222,7 +234,8 @@ def main():
             "modes": results,
             "flood": {
                 "what": "N connections from 127.0.0.2 sending wrong passwords for the cost-10 user for 5 s, "
-                "anonymous pulls from 127.0.0.1 meanwhile, against 5 s of idle pulls just before",
+                "anonymous pulls from 127.0.0.1 meanwhile, against 5 s of idle pulls just before; "
+                "via_example_proxy: flood and pulls through docs/examples/nginx-zot.conf",
                 "runs": flooded,
             },
         },

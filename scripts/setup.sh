@@ -11,9 +11,10 @@ cache=$root/.cache
 mkdir -p "$cache"
 
 # slapd, ldap-utils: the test directory (tests/support/ldap_directory.py); redis-server and haproxy:
-# the cluster benchmark runs them on loopback (bench/cluster_throughput.py).
+# the cluster benchmark runs them on loopback (bench/cluster_throughput.py); nginx-light: the
+# example proxy config in front of zot in the flood test (harness/nginx.py).
 apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils
-  redis-server haproxy)
+  redis-server haproxy nginx-light)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -24,6 +25,11 @@ if ((${#missing[@]})); then
   # The tests run their own slapd (tests/support/ldap_directory.py): no system directory.
   echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The tests start nginx themselves; the one Debian's package starts (port 80, with
+  # systemd) is not wanted when this setup installed it.
+  if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
 fi
 # crun cannot run containers on this machine's cgroup hybrid mode; podman must use runc.
 conf=/etc/containers/containers.conf.d/50-zotops-runc.conf

@@ -1,0 +1,52 @@
+# Copyright: zotops.registry contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Debian's nginx on loopback in front of a registry, running the project's example proxy
+config (docs/examples/nginx-zot.conf) with its TLS lines taken out."""
+
+import pathlib
+import re
+import shutil
+
+from harness.process import Process, free_port
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "nginx-zot.conf"
+
+
+def binary():
+    path = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not pathlib.Path(path).exists():
+        raise RuntimeError("nginx is not installed: run `bash scripts/setup.sh` (Debian's nginx-light)")
+    return path
+
+
+def example_on_loopback(upstream_url, port):
+    """The example's http-context text, listening on 127.0.0.1:port in plain HTTP and
+    forwarding to upstream_url."""
+    text = EXAMPLE.read_text()
+    text = re.sub(r"^\s*ssl_certificate(_key)?\s.*$\n", "", text, flags=re.M)
+    text, listens = re.subn(r"listen 443 ssl;", "listen 127.0.0.1:%d;" % port, text)
+    text, upstreams = re.subn(r"proxy_pass http://127\.0\.0\.1:5000;", "proxy_pass %s;" % upstream_url, text)
+    if (listens, upstreams) != (1, 1):
+        raise RuntimeError("%s no longer has one `listen 443 ssl` and one proxy_pass to :5000" % EXAMPLE)
+    return text
+
+
+def start(tmp_path, upstream_url):
+    """nginx (one worker, as root's own user) serving the example in front of upstream_url;
+    returns the Process with .url set."""
+    prefix = pathlib.Path(tmp_path) / "nginx"
+    (prefix / "temp").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = prefix / "nginx.conf"
+    config.write_text(
+        "daemon off;\nworker_processes 1;\nuser root;\npid %(p)s/nginx.pid;\nerror_log %(p)s/error.log;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n  access_log off;\n  client_body_temp_path %(p)s/temp;\n  proxy_temp_path %(p)s/temp;\n"
+        "%(example)s\n}\n" % {"p": prefix, "example": example_on_loopback(upstream_url, port)}
+    )
+    url = "http://127.0.0.1:%d" % port
+    process = Process(
+        [binary(), "-p", str(prefix), "-c", str(config)], str(prefix), str(prefix / "out.log"), url + "/v2/"
+    )
+    process.url = url
+    return process.start()

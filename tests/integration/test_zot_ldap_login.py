@@ -17,7 +17,6 @@ import pytest
 import requests
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 
-from harness.role_defaults import zot_settings
 from tests.support import ldap_directory as ldap
 from tests.support.policies import role_default_access_control
 
@@ -33,22 +32,6 @@ def directory(tmp_path):
     started.stop()
 
 
-def ldap_settings(directory, **overrides):
-    """LDAPS, verified against the directory's CA."""
-    settings = {
-        "address": "127.0.0.1",
-        "port": directory.ldaps_port,
-        "base_dn": ldap.PEOPLE_DN,
-        "user_attribute": "uid",
-        "user_group_attribute": "memberOf",
-        "ca_cert": directory.ca_file,
-        "bind_dn": ldap.BIND_DN,
-        "bind_password": ldap.BIND_PASSWORD,
-    }
-    settings.update(overrides)
-    return {key: value for key, value in settings.items() if value is not None}
-
-
 def starttls(directory):
     """StartTLS on the plain port: what zot v2.1.20 needs for it (see above)."""
     return {"port": directory.port, "start_tls": True, "insecure": True, "skip_verify": True, "ca_cert": None}
@@ -57,14 +40,11 @@ def starttls(directory):
 def start_zot(start_registry, tmp_path, settings):
     """zot with the auth.ldap section build_config renders from zot_ldap, and the role's
     default policy with each group named by its DN."""
-    ldap_section = zot_config.build_config(
-        zot_settings(config_dir="{tmp}", storage_dir="{tmp}/root", http_port=0, ldap=settings)
-    )["http"]["auth"]["ldap"]
+    ldap_section, files = ldap.zot_ldap_auth(settings)
     policy = json.dumps(role_default_access_control())
     for group in GROUPS:
         policy = policy.replace(f'"{group}"', json.dumps(ldap.group_dn(group)))
     config = {"http": {"auth": {"ldap": ldap_section, "failDelay": 0}, "accessControl": json.loads(policy)}}
-    files = {zot_config.LDAP_CREDENTIALS_FILE: json.dumps(zot_config.ldap_credentials(settings))}
     return start_registry(tmp_path / "zot", config, files)
 
 
@@ -76,7 +56,7 @@ def upload(zot, uid, password=None):
 @pytest.mark.parametrize("transport", ["ldaps", "starttls"])
 def test_ldap_people_and_groups_decide_rights(tmp_path, start_registry, directory, transport):
     overrides = starttls(directory) if transport == "starttls" else {}
-    zot = start_zot(start_registry, tmp_path, ldap_settings(directory, **overrides))
+    zot = start_zot(start_registry, tmp_path, directory.zot_ldap_settings(**overrides))
     assert upload(zot, "ci-bot") == 202  # memberOf artifact-workloads: create
     assert upload(zot, "release-admin") == 202  # artifact-admins
     assert upload(zot, "visitor") == 403  # authenticated, no policy group
@@ -93,10 +73,10 @@ def test_ldap_people_and_groups_decide_rights(tmp_path, start_registry, director
 def test_what_logs_nobody_in(tmp_path, start_registry, directory, case):
     """Each case fails closed; the last is what build_config refuses (zot_ldap.start_tls)."""
     if case == "StartTLS without skip_verify":
-        settings = ldap_settings(directory, **dict(starttls(directory), skip_verify=False))
+        settings = directory.zot_ldap_settings(**dict(starttls(directory), skip_verify=False))
         with pytest.raises(zot_config.ZotConfigError, match=r"zot_ldap\.start_tls"):
             start_zot(start_registry, tmp_path, settings)
         return
     overrides = {"ca_cert": None} if case == "LDAPS without the CA" else {"bind_password": "wrong"}
-    zot = start_zot(start_registry, tmp_path, ldap_settings(directory, **overrides))
+    zot = start_zot(start_registry, tmp_path, directory.zot_ldap_settings(**overrides))
     assert upload(zot, "ci-bot") == 401

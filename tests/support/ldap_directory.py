@@ -17,11 +17,15 @@ which leaves slapd running between them:
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
+
 from harness.process import Process, free_port, record_pid, stop_recorded
+from harness.role_defaults import zot_settings
 
 BASE_DN = "dc=example,dc=test"
 PEOPLE_DN = "ou=people," + BASE_DN
@@ -136,32 +140,66 @@ access to * by users read by * none
 """
 
 
+def admin_ldap(url, tool, ldif):
+    """Run ldapadd/ldapmodify as the directory admin against the directory at `url`, LDIF on
+    stdin (also for a directory started by the command line, e.g. a molecule scenario's)."""
+    result = subprocess.run(  # noqa: S603 - fixed argv built here
+        [tool, "-x", "-H", url, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD],
+        input=ldif,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr}")
+
+
+def change_member(url, change, group, uid):
+    """`change` ("add" or "delete") person `uid` as a member of `group`."""
+    admin_ldap(
+        url,
+        "ldapmodify",
+        f"dn: {group_dn(group)}\nchangetype: modify\n{change}: member\nmember: {person_dn(uid)}\n",
+    )
+
+
 class Directory(Process):
     """A running slapd: .url, .port, .ldaps_port, .ca_file; group changes as the admin."""
 
     def ldap(self, tool, ldif):
         """Run ldapadd/ldapmodify as the directory admin with LDIF on stdin."""
-        result = subprocess.run(  # noqa: S603 - fixed argv built here
-            [tool, "-x", "-H", self.url, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD],
-            input=ldif,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode:
-            raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr}")
+        admin_ldap(self.url, tool, ldif)
 
     def remove_member(self, group, uid):
-        self.ldap(
-            "ldapmodify",
-            f"dn: {group_dn(group)}\nchangetype: modify\ndelete: member\nmember: {person_dn(uid)}\n",
-        )
+        change_member(self.url, "delete", group, uid)
 
     def add_member(self, group, uid):
-        self.ldap(
-            "ldapmodify",
-            f"dn: {group_dn(group)}\nchangetype: modify\nadd: member\nmember: {person_dn(uid)}\n",
-        )
+        change_member(self.url, "add", group, uid)
+
+    def zot_ldap_settings(self, **overrides):
+        """The zot role's zot_ldap for this directory: LDAPS verified against its CA, the
+        bind account, people by uid, groups from memberOf; then `overrides` (None drops one)."""
+        settings = {
+            "address": "127.0.0.1",
+            "port": self.ldaps_port,
+            "base_dn": PEOPLE_DN,
+            "user_attribute": "uid",
+            "user_group_attribute": "memberOf",
+            "ca_cert": self.ca_file,
+            "bind_dn": BIND_DN,
+            "bind_password": BIND_PASSWORD,
+        }
+        settings.update(overrides)
+        return {key: value for key, value in settings.items() if value is not None}
+
+
+def zot_ldap_auth(settings):
+    """(http.auth.ldap, {file name: content}) as the zot role renders zot_ldap `settings`,
+    for a zot whose config directory is "{tmp}" (harness.zot.start)."""
+    section = zot_config.build_config(
+        zot_settings(config_dir="{tmp}", storage_dir="{tmp}/root", http_port=0, ldap=settings)
+    )["http"]["auth"]["ldap"]
+    return section, {zot_config.LDAP_CREDENTIALS_FILE: json.dumps(zot_config.ldap_credentials(settings))}
 
 
 def start_ldap_directory(workdir, port=None):

@@ -20,12 +20,13 @@ import pytest
 import requests
 
 from tests.support.oci_layout import make_oci_layout
-from tests.support.ldap_directory import PEOPLE
+from tests.support.ldap_directory import PEOPLE, change_member, email
 from tests.support.oidc_browser import SESSION_HEADERS, dex_login, upload_status_with_session
 
 REGISTRY = "127.0.0.1:5060"
 URL = "http://" + REGISTRY
 ISSUER = "http://127.0.0.1:5061/dex"
+DIRECTORY = "ldap://127.0.0.1:5062"
 PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SCENARIO = pathlib.Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 DEX_DIR = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dex"
@@ -190,6 +191,23 @@ def test_logout_ends_the_session(repo):
     assert upload_status_with_session(URL, repo, cookie) == 202
     assert browser.post(f"{URL}/zot/auth/logout", headers=SESSION_HEADERS).status_code == 200
     assert upload_status_with_session(URL, repo, cookie) == 401
+
+
+def test_leaving_the_ci_group_in_ldap_counts_from_the_next_login(tmp_path, layouts, repo):
+    """zot takes groups from the IdP at login and keeps them for API keys until the owner's
+    next login (docs/how-to/rotate-api-keys.md): revoke a leaver's keys in the same change."""
+    ((runner, key),) = create_api_keys(tmp_path, {"runner": ("ci-runner", email("ci-runner"))}).values()
+    assert push(layouts[0], repo, "runner-1", (runner, key)).returncode == 0
+    change_member(DIRECTORY, "delete", "artifact-workloads", "ci-runner")
+    try:
+        # The key still carries the groups of the login it was created from.
+        assert push(layouts[0], repo, "runner-2", (runner, key)).returncode == 0
+        browser, _unused = login("ci-runner")  # Dex asks LDAP again: no CI group any more
+        assert upload_status_with_session(URL, repo, browser.cookies["session"]) == 403
+        # That login stored the new groups, which the key now carries too.
+        assert refused(push(layouts[0], repo, "runner-3", (runner, key)))
+    finally:
+        change_member(DIRECTORY, "add", "artifact-workloads", "ci-runner")
 
 
 # ------------------------------------------------------------- Dex down: nothing changes

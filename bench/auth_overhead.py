@@ -11,7 +11,8 @@ default failDelay, all on 127.0.0.1. Per mode, over one keep-alive connection: p
 (HEAD, POST, PUT per blob, then the manifest: 19 requests). Modes: anonymous; htpasswd
 basic auth of a person (bcrypt cost 10) and of a machine identity (generated 256-bit secret,
 cost 4, as the role writes it); API keys (zak_...) of both htpasswd users; an API key of an
-OIDC identity that is not in htpasswd. Modes are interleaved in rounds so that load from
+OIDC identity that is not in htpasswd; zot's own LDAP login (slapd on loopback, LDAPS) and an
+API key of that LDAP identity. Modes are interleaved in rounds so that load from
 other processes hits all of them alike. Then the flood: 4 and 32 connections sending wrong
 passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run, and the 32 through
 the example proxy config (docs/examples/nginx-zot.conf, Debian's nginx).
@@ -22,6 +23,7 @@ the example proxy config (docs/examples/nginx-zot.conf, Debian's nginx).
 import argparse
 import itertools
 import json
+import os
 import secrets
 import string
 import sys
@@ -37,6 +39,7 @@ from harness import zot as zot_process
 from harness.oci_image import pull_image, push_image
 from harness.process import free_port
 from harness.role_defaults import zot_role_default
+from tests.support import ldap_directory as ldap
 from tests.support.oidc_browser import SESSION_HEADERS, browser_login
 from tests.support.oidc_provider import start_oidc_provider
 
@@ -57,12 +60,16 @@ MODES = [
     ("api_key_person_bcrypt_10", "API key of the cost-10 htpasswd user"),
     ("api_key_machine_bcrypt_4", "API key of the cost-4 machine user"),
     ("api_key_oidc", "API key of an OIDC identity (not in htpasswd)"),
+    ("basic_ldap", "LDAP password (zot's own LDAP login, LDAPS to slapd on loopback)"),
+    ("api_key_ldap", "API key of an LDAP identity (not in htpasswd)"),
 ]
+LDAP_USER = "ci-runner"  # in tests/support/ldap_directory.py's seed
 FLOOD_CLIENTS = (4, 32)
 
 
-def start(tmp, issuer):
+def start(tmp, issuer, directory):
     port = free_port()
+    ldap_section, ldap_files = ldap.zot_ldap_auth(directory.zot_ldap_settings())
     config = {
         "http": {
             "port": str(port),
@@ -79,6 +86,7 @@ def start(tmp, issuer):
                         }
                     }
                 },
+                "ldap": ldap_section,
                 "apikey": True,
                 "sessionKeysFile": "{tmp}/keys.json",
                 "failDelay": zot_role_default("zot_auth_fail_delay"),
@@ -97,6 +105,7 @@ def start(tmp, issuer):
         "htpasswd": render_htpasswd([ADMIN, PERSON, MACHINE]),
         "oidc.json": json.dumps({"clientid": "zot", "clientsecret": "bench"}),
         "keys.json": json.dumps({"hashKey": secrets.token_hex(32), "encryptKey": secrets.token_hex(16)}),
+        **ldap_files,
     }
     return zot_process.start(tmp, config, files)
 
@@ -110,8 +119,9 @@ def create_api_key(session, url, headers=None):
 def credentials(url):
     """{mode: (user, secret) or None}."""
     person, machine = (PERSON["name"], PERSON["password"]), (MACHINE["name"], MACHINE["password"])
-    person_session, machine_session = requests.Session(), requests.Session()
-    person_session.auth, machine_session.auth = person, machine
+    ldap_person = (LDAP_USER, ldap.PEOPLE[LDAP_USER][0])
+    person_session, machine_session, ldap_session = requests.Session(), requests.Session(), requests.Session()
+    person_session.auth, machine_session.auth, ldap_session.auth = person, machine, ldap_person
     browser, _unused = browser_login(url, OIDC_USER["sub"])
     return {
         "anonymous": None,
@@ -120,6 +130,8 @@ def credentials(url):
         "api_key_person_bcrypt_10": (PERSON["name"], create_api_key(person_session, url)),
         "api_key_machine_bcrypt_4": (MACHINE["name"], create_api_key(machine_session, url)),
         "api_key_oidc": (OIDC_USER["email"], create_api_key(browser, url, SESSION_HEADERS)),
+        "basic_ldap": ldap_person,
+        "api_key_ldap": (LDAP_USER, create_api_key(ldap_session, url)),
     }
 
 
@@ -180,9 +192,10 @@ def main():
     tags = (f"push-{n}" for n in itertools.count())
     with tempfile.TemporaryDirectory() as tmp:
         idp = start_oidc_provider(tmp, [OIDC_USER])
+        directory = ldap.start_ldap_directory(os.path.join(tmp, "ldap"))
         registry = None
         try:
-            registry = start(tmp, idp.issuer)
+            registry = start(tmp, idp.issuer, directory)
             push_image(requests.Session(), registry.url, REPO, "v1")
             modes = credentials(registry.url)
             pulls, pushes = {mode: [] for mode in modes}, {mode: [] for mode in modes}
@@ -195,6 +208,7 @@ def main():
         finally:
             if registry:
                 registry.stop()
+            directory.stop()
             idp.stop()
 
     results = {}

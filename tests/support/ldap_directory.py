@@ -202,7 +202,7 @@ def zot_ldap_auth(settings):
     return section, {zot_config.LDAP_CREDENTIALS_FILE: json.dumps(zot_config.ldap_credentials(settings))}
 
 
-def start_ldap_directory(workdir, port=None):
+def start_ldap_directory(workdir, port=None, ldaps_port=None):
     """Start slapd in workdir (created if missing) and seed it; call .stop() on the result."""
     workdir = os.path.abspath(str(workdir))
     port = port or free_port()
@@ -210,7 +210,7 @@ def start_ldap_directory(workdir, port=None):
     conf = os.path.join(workdir, "slapd.conf")
     with open(conf, "w", encoding="utf-8") as handle:
         handle.write(slapd_conf(workdir, _make_tls(workdir)))
-    url, ldaps_port = f"ldap://127.0.0.1:{port}", free_port()
+    url, ldaps_port = f"ldap://127.0.0.1:{port}", ldaps_port or free_port()
     # -d keeps slapd in the foreground (a child the harness can reap); 0: no debug output.
     argv = ["slapd", "-d", "0", "-f", conf, "-h", f"{url}/ ldaps://127.0.0.1:{ldaps_port}/"]
     directory = Directory(argv, workdir, os.path.join(workdir, LOG_FILE), f"tcp://127.0.0.1:{port}")
@@ -230,6 +230,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("start", help="start and seed slapd in the background, print its URL")
     start.add_argument("--port", type=int, required=True)
+    start.add_argument("--ldaps-port", type=int, help="LDAPS port (default: a free one)")
     start.add_argument("--dir", required=True, help="slapd's config, data, pid and log files go here")
     stop = commands.add_parser("stop", help="stop the slapd started with the same --dir")
     stop.add_argument("--dir", required=True)
@@ -238,7 +239,7 @@ def main(argv=None):
     if args.command == "stop":
         stop_recorded(pid_file)
         return
-    directory = start_ldap_directory(args.dir, args.port)
+    directory = start_ldap_directory(args.dir, args.port, args.ldaps_port)
     record_pid(directory, pid_file)
     print(directory.url)
 

@@ -147,6 +147,8 @@ def test_config_names_the_oidc_provider_and_forces_api_keys(host):
         "scopes": ["openid", "profile", "email", "groups"],
     }
     assert "htpasswd" in auth  # break-glass access stays
+    # zot's own LDAP login, whose people the converge's checklist probed as.
+    assert (auth["ldap"]["port"], auth["ldap"]["userGroupAttribute"]) == (5063, "memberOf")
 
 
 # --------------------------------------------------------------------- login and access

@@ -168,11 +168,9 @@ def settle(checks, access_control):
         if not pending:
             settled.append(result)
             continue
-        decisions = [
-            dict(policy.decide(q["who"], q["repository"], q["action"], q["request"]), queries=[q])
-            for q in pending["queries"]
-        ]
-        decision = first_refusal(decisions)
+        decision = first_refusal(
+            [policy.decide(q["who"], q["repository"], q["action"], q["request"]) for q in pending["queries"]]
+        )
         if decision.get("cel_unavailable"):
             message = "CEL conditions need the Python package %s on the controller" % CEL_REQUIREMENT
             settled.append(
@@ -293,14 +291,7 @@ class RegistryChecklist:
         return request or None
 
     def decide(self, who, action, repository=None, reference=None):
-        repository = repository or self.repository
-        request = self.request(reference)
-        decision = self.policy.decide(who, repository, action, request)
-        if decision.get("cel_unavailable"):  # for settle, on the controller
-            decision["queries"] = [
-                {"who": who, "repository": repository, "action": action, "request": request}
-            ]
-        return decision
+        return self.policy.decide(who, repository or self.repository, action, self.request(reference))
 
     # -- orchestration ---------------------------------------------------------------------
 

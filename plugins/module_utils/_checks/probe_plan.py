@@ -92,11 +92,8 @@ def plan(access_control, identities, limit=DEFAULT_LIMIT, request=None):
                 identity: policy.decide(who, repository, action, request)
                 for identity, who in identities.items()
             }
-            undecided = [decision for decision in decisions.values() if decision.get("cel_unavailable")]
-            for identity, decision in decisions.items():
-                if decision.get("cel_unavailable"):  # probed, and judged where CEL is (checklist.settle)
-                    query = {"who": identities[identity], "repository": repository, "action": action}
-                    decision["queries"] = [dict(query, request=request)]
+            # Undecided here: probed, and judged where the library is (checklist.settle).
+            undecided = any(decision.get("cel_unavailable") for decision in decisions.values())
             if not undecided and any(decision["conditional"] for decision in decisions.values()):
                 # The answer depends on request attributes the probe does not fix.
                 conditional.append((repository, action))

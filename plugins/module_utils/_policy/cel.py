@@ -58,8 +58,10 @@ def _cel():
     return cel, (ext_strings, ext_optional, ext_encoders, ext_bindings)
 
 
+@functools.cache
 def available() -> bool:
-    """Whether the CEL library is installed here (a managed host often lacks it)."""
+    """Whether the CEL library is installed here (a managed host often lacks it); asked
+    once per process, not per decision."""
     try:
         _cel()
     except CelUnavailable:

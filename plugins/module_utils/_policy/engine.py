@@ -429,7 +429,10 @@ class LoadedPolicy:
 
     def decide(self, who: dict, repo: str, action: str, request: dict | None = None) -> dict:
         """`decide` (see there) against this policy."""
-        return _decide(self, parse_who(who, "who"), repo, action, request_attributes(request, "request"))
+        result = _decide(self, parse_who(who, "who"), repo, action, request_attributes(request, "request"))
+        if result.get("cel_unavailable"):
+            result["queries"] = [{"who": who, "repository": repo, "action": action, "request": request}]
+        return result
 
     def catalog_lists(self, who: dict, repo: str) -> dict:
         """Whether GET /v2/_catalog lists `repo` to `who` (AuthzFilterFunc) - {allowed, status
@@ -528,6 +531,8 @@ def decide(access_control: dict, who: dict, repo: str, action: str, request: dic
                        attributes not given (allowed is then False)
       cel_unavailable  present (True) on a conditional answer when the CEL library is not
                        installed here: the conditions were not evaluated at all
+      queries          with cel_unavailable: [this question], to ask again where the
+                       library is (the checklist's controller side)
       status           HTTP status zot answers: 200 allowed, 401 anonymous denied,
                        403 authenticated denied (for a conditional answer: the denial status)
       matched_pattern  the single glob zot applied ("" for the catch-all), or None

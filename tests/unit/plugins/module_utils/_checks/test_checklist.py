@@ -302,6 +302,7 @@ def test_without_the_cel_library_the_checklist_defers_instead_of_guessing(monkey
         CI, "apps/web", "update", {"reference": "latest"}
     )
     assert decision["cel_unavailable"] is True and decision["allowed"] is False
+    assert decision["queries"] == [_query("latest")]  # the question, to ask the controller
     # Decisions without conditions are made as before.
     plain = engine.LoadedPolicy(CONDITIONAL_UPDATE).decide(CI, "apps/web", "create", {"reference": "x"})
     assert plain["allowed"] is True and "cel_unavailable" not in plain

@@ -55,6 +55,7 @@ HEALTH_PATHS = ("/livez", "/readyz")
 # A refused login may come back this much sooner than failDelay and still count as delayed:
 # zot sleeps before answering, so only clock granularity can make it look shorter.
 FAIL_DELAY_TOLERANCE = 0.25
+# Good logins timed for the baseline, and bad logins sent side by side.
 FAIL_DELAY_BASELINES = 3
 # Statuses with which zot's authorization refuses a request; any other answer means the
 # request got past authorization (a 404 for a repository or digest that does not exist).
@@ -903,18 +904,28 @@ def check_fail_delay(run):
         attempt(lambda: baseline_client.ping(expected=(200, 401)), 200)
         timings.append(time.monotonic() - started)
     baseline = min(timings)
-    client = run.client(wrong)
-    started = time.monotonic()
-    status, _value = attempt(lambda: client.ping(expected=200), 200)
-    elapsed = time.monotonic() - started
-    passed = status == 401 and elapsed - baseline >= delay - FAIL_DELAY_TOLERANCE
+
+    def bad_login(_unused):
+        client = run.client(wrong)
+        started = time.monotonic()
+        status, _value = attempt(lambda: client.ping(expected=200), 200)
+        return status, time.monotonic() - started
+
+    # As many bad logins, side by side (zot delays each one): the fastest counts, so one
+    # answer slowed by a busy host cannot pass for zot's delay either.
+    with ThreadPoolExecutor(max_workers=FAIL_DELAY_BASELINES) as pool:
+        answers = list(pool.map(bad_login, range(FAIL_DELAY_BASELINES)))
+    statuses = sorted({status for status, _elapsed in answers}, key=str)
+    elapsed = min(elapsed for _status, elapsed in answers)
+    passed = statuses == [401] and elapsed - baseline >= delay - FAIL_DELAY_TOLERANCE
     run.results.append(
         check_result(
             "fail_delay",
             "/v2/",
             passed,
             "HTTP 401 at least %ss later than a good login (bad password for %s)" % (delay, username),
-            "HTTP %s after %.2fs, the fastest good login after %.2fs" % (status, elapsed, baseline),
+            "HTTP %s after %.2fs at the fastest of %d, the fastest good login after %.2fs"
+            % ("/".join(map(str, statuses)), elapsed, len(answers), baseline),
         )
     )
 

@@ -62,7 +62,7 @@ def settings_from_variables(variables):
 
 def _flag(settings, name):
     # A templated default (zot_secure_session) reaches a filter as the text "True" on
-    # ansible-core < 2.19.
+    # ansible-core < 2.19, and `-e zot_storage_gc=false` as the text "false".
     return boolean(settings.get(name) or False, strict=False)
 
 
@@ -320,7 +320,7 @@ def build_config(settings):
         _require_secure_login_origin(settings["external_url"])
         auth["openid"] = _openid_config(oidc, "%s/%s" % (config_dir, OIDC_CREDENTIALS_FILE))
     # zot turns API keys on whenever OpenID is configured; the config says so explicitly.
-    if settings.get("api_keys_enabled") or oidc["enabled"]:
+    if _flag(settings, "api_keys_enabled") or oidc["enabled"]:
         auth["apikey"] = True
     if _flag(settings, "secure_session"):
         auth["secureSession"] = True
@@ -336,8 +336,8 @@ def build_config(settings):
 
     storage = {
         "rootDirectory": settings["storage_dir"],
-        "dedupe": bool(settings["storage_dedupe"]),
-        "gc": bool(settings["storage_gc"]),
+        "dedupe": _flag(settings, "storage_dedupe"),
+        "gc": _flag(settings, "storage_gc"),
         "gcDelay": settings["storage_gc_delay"],
         "gcInterval": settings["storage_gc_interval"],
     }
@@ -359,7 +359,7 @@ def build_config(settings):
         auth["sessionDriver"] = shared["session_driver"]
 
     extensions = {}
-    if settings.get("metrics_enabled"):
+    if _flag(settings, "metrics_enabled"):
         extensions["metrics"] = {
             "enable": True,
             "prometheus": {"path": settings["metrics_path"]},
@@ -367,7 +367,7 @@ def build_config(settings):
     if settings.get("sync_upstreams"):
         extensions["sync"] = sync_extension(settings["sync_upstreams"], config_dir)
     for name in ("scrub", "search", "ui"):
-        if settings.get("%s_enabled" % name):
+        if _flag(settings, "%s_enabled" % name):
             extensions[name] = {"enable": True}
 
     config = {

@@ -490,3 +490,11 @@ def test_retention_deletes_only_tags_the_tag_rules_let_ci_move():
         access_control=THREE_TIERS, htpasswd_users=[{"name": "prometheus"}], storage_retention=retention
     )
     assert without_rules["storage"]["retention"]["policies"][0]["keepTags"] == [{}]
+
+
+def test_switches_given_as_text_on_the_command_line_are_read_as_booleans():
+    # `-e zot_storage_dedupe=false` reaches the filter as the text "false".
+    config = build(storage_dedupe="false", storage_gc="False", metrics_enabled="false", scrub_enabled="no")
+    assert config["storage"]["dedupe"] is False and config["storage"]["gc"] is False
+    assert "extensions" not in config
+    assert build(storage_dedupe="true")["storage"]["dedupe"] is True

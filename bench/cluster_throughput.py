@@ -91,7 +91,7 @@ def start_members(tmp, count, redis_url, s3_endpoint, prefix):
     members = [f"127.0.0.1:{port}" for port in ports]
     cache_driver, session_driver = zot_cluster.redis_drivers(f"{redis_url}/{count}")
     storage = {
-        "dedupe": True,
+        "dedupe": False,  # as the zot role deploys on S3
         "remoteCache": True,
         "storageDriver": zot_cluster.s3_storage_driver(
             {

@@ -18,9 +18,11 @@ import uuid
 
 import pytest
 import requests
+import yaml
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from tests.support.oci_layout import make_oci_layout
+from tests.support.oidc_browser import browser_login, upload_status_with_session
 from tests.support.playbook import REPO_ROOT, run_module, run_tasks
 from tests.support.policies import role_default_access_control
 from tests.support.vault import load_test_secrets, load_vault
@@ -33,6 +35,7 @@ LAYOUT_TAG = "v1.0.0"
 MANIFEST_TYPES = "application/vnd.oci.image.manifest.v1+json"
 
 SECRETS = load_test_secrets()
+SCENARIO_VARS = yaml.safe_load((SCENARIO / "inventory" / "group_vars" / "all" / "cluster.yml").read_text())
 HASH_KEY = load_vault(SCENARIO / "inventory" / "group_vars" / "all" / "vault.yml")[
     "vault_zot_cluster_hash_key"
 ]
@@ -167,6 +170,19 @@ def test_an_api_key_created_through_one_member_works_through_all(tmp_path):
         assert requests.get(base + "/v2/", auth=("ci", key), timeout=10).status_code == 401, base
 
 
+def test_people_log_in_through_the_load_balancer_and_every_member_knows_their_session():
+    """zot signs a login's OpenID state with a key each member makes for itself (the Redis
+    session store takes no session keys), so only the member that started a login can finish
+    it: the load balancer pins login and callback to one member. Logins start on each member
+    in turn; the session they end with is in Redis, so every member accepts it."""
+    person = SCENARIO_VARS["cluster_oidc_person"]
+    for _login in range(2 * len(MEMBERS)):
+        browser, _hops = browser_login(LB, person["sub"])
+        session = browser.cookies["session"]
+        for member in range(len(MEMBERS)):
+            assert upload_status_with_session(url_of(member), "team/cluster-login", session) == 202, member
+
+
 def test_a_stopped_member_takes_its_repositories_with_it(owned, layout):
     stopped = 1
     assert podman_exec(CONTAINERS[stopped], "systemctl", "stop", "zot").returncode == 0
@@ -193,6 +209,59 @@ def test_a_stopped_member_takes_its_repositories_with_it(owned, layout):
     finally:
         assert podman_exec(CONTAINERS[stopped], "systemctl", "start", "zot").returncode == 0
     assert wait_for(lambda: pull(LB, owned[stopped]) == 200), "pulls did not come back"
+
+
+def service_on_the_load_balancer_host(action, service):
+    assert podman_exec("zotops-cluster-lb", "systemctl", action, service).returncode == 0
+
+
+def every_member_serves(repos):
+    return all(pull(url_of(member), repo) == 200 for repo in repos for member in range(len(MEMBERS)))
+
+
+def test_an_s3_outage_stops_images_and_loses_none(owned, layout):
+    """With the bucket away no image can be read or written; people still log in. Pushes
+    tried during the outage must not cost anything afterwards: with dedupe on S3 they would
+    (zot drops the shared copy's record when its blob check fails), which is why the role
+    turns dedupe off on S3."""
+    service_on_the_load_balancer_host("stop", "versitygw")
+    try:
+        started = time.monotonic()
+        observed = {
+            "pulls": [pull(LB, repo) for repo in owned.values()],
+            "pushes": [push(layout, repo, "during-s3-outage").returncode for repo in owned.values()],
+            "login": requests.get(LB + "/v2/", auth=CI, timeout=15).status_code,
+            "catalog": requests.get(LB + "/v2/_catalog", timeout=15).status_code,
+            "readyz": [requests.get(url_of(m) + "/readyz", timeout=5).status_code for m in range(len(MEMBERS))],
+        }
+        print("\nS3 stopped (%.0f s to observe): %s" % (time.monotonic() - started, observed))
+        assert 200 not in observed["pulls"] and 0 not in observed["pushes"], observed
+        assert observed["login"] == 200, observed
+        # zot's readiness does not look at the bucket: HAProxy keeps every member in.
+        assert observed["readyz"] == [200] * len(MEMBERS), observed
+    finally:
+        service_on_the_load_balancer_host("start", "versitygw")
+    assert wait_for(lambda: every_member_serves(owned.values())), "images did not come back"
+
+
+def test_a_redis_outage_stops_logins_and_pulls_until_it_is_back(owned):
+    """Redis holds zot's metadata, API keys and sessions: without it logins and pulls fail on
+    every member (each pull updates metadata), and they come back with Redis, zot untouched."""
+    service_on_the_load_balancer_host("stop", "redis-server")
+    try:
+        started = time.monotonic()
+        observed = {
+            "pulls": [pull(LB, repo) for repo in owned.values()],
+            "login": requests.get(LB + "/v2/", auth=CI, timeout=30).status_code,
+            "readyz": [requests.get(url_of(m) + "/readyz", timeout=5).status_code for m in range(len(MEMBERS))],
+        }
+        print("\nRedis stopped (%.0f s to observe): %s" % (time.monotonic() - started, observed))
+        assert 200 not in observed["pulls"] and observed["login"] != 200, observed
+        assert observed["readyz"] == [200] * len(MEMBERS), observed
+    finally:
+        service_on_the_load_balancer_host("start", "redis-server")
+    assert wait_for(lambda: every_member_serves(owned.values())), "pulls did not come back"
+    assert requests.get(LB + "/v2/", auth=CI, timeout=15).status_code == 200
 
 
 def log_level(member):

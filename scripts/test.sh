@@ -4,9 +4,9 @@
 # The whole test suite: lint, unit tests, collection build/docs checks, integration tests
 # against real zot on loopback, and the molecule scenarios on systemd test hosts, in two
 # lanes side by side so the suite fits its time budget on a 2-core machine.
-# ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios (cluster runs only when
-# named); ZOTOPS_COMPAT="" skips the ansible-core lines; ZOTOPS_RELIABILITY_EXTENDED=1 adds
-# the reliability scenario's slow series (canaries, data safety, faults, release install).
+# ZOTOPS_MOLECULE_SCENARIOS="default mirror" narrows the scenarios; ZOTOPS_COMPAT="" skips
+# the ansible-core lines; ZOTOPS_RELIABILITY_EXTENDED=1 adds the reliability scenario's slow
+# series (canaries, data safety, faults, release install).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,11 +27,11 @@ run_pytest() {
   return "$rc"
 }
 
-scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability}
+scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability cluster}
 # Two lanes of about equal length on a 2-core machine: the main lane ends with the default
-# scenario; the second runs reliability, mirror and oidc (their hosts, containers and ports
-# overlap with nothing else), then the ansible-core lines. The second lane's output is
-# printed whole when it ends.
+# scenario; the second runs reliability, mirror, oidc and cluster (their hosts, containers
+# and ports overlap with nothing else), then the ansible-core lines. The second lane's
+# output is printed whole when it ends.
 molecule_lane() {
   for scenario in "$@"; do
     stage "molecule $scenario"
@@ -42,7 +42,7 @@ main_scenarios=()
 second_scenarios=()
 for scenario in $scenarios; do
   case $scenario in
-    reliability | mirror | oidc) second_scenarios+=("$scenario") ;;
+    reliability | mirror | oidc | cluster) second_scenarios+=("$scenario") ;;
     *) main_scenarios+=("$scenario") ;;
   esac
 done

@@ -215,6 +215,10 @@ def service_on_the_load_balancer_host(action, service):
     assert podman_exec("zotops-cluster-lb", "systemctl", action, service).returncode == 0
 
 
+def readiness_of_every_member():
+    return [requests.get(url_of(m) + "/readyz", timeout=5).status_code for m in range(len(MEMBERS))]
+
+
 def every_member_serves(repos):
     return all(pull(url_of(member), repo) == 200 for repo in repos for member in range(len(MEMBERS)))
 
@@ -232,7 +236,7 @@ def test_an_s3_outage_stops_images_and_loses_none(owned, layout):
             "pushes": [push(layout, repo, "during-s3-outage").returncode for repo in owned.values()],
             "login": requests.get(LB + "/v2/", auth=CI, timeout=15).status_code,
             "catalog": requests.get(LB + "/v2/_catalog", timeout=15).status_code,
-            "readyz": [requests.get(url_of(m) + "/readyz", timeout=5).status_code for m in range(len(MEMBERS))],
+            "readyz": readiness_of_every_member(),
         }
         print("\nS3 stopped (%.0f s to observe): %s" % (time.monotonic() - started, observed))
         assert 200 not in observed["pulls"] and 0 not in observed["pushes"], observed
@@ -253,7 +257,7 @@ def test_a_redis_outage_stops_logins_and_pulls_until_it_is_back(owned):
         observed = {
             "pulls": [pull(LB, repo) for repo in owned.values()],
             "login": requests.get(LB + "/v2/", auth=CI, timeout=30).status_code,
-            "readyz": [requests.get(url_of(m) + "/readyz", timeout=5).status_code for m in range(len(MEMBERS))],
+            "readyz": readiness_of_every_member(),
         }
         print("\nRedis stopped (%.0f s to observe): %s" % (time.monotonic() - started, observed))
         assert 200 not in observed["pulls"] and observed["login"] != 200, observed

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A child process on loopback with its output in a log file, started and reaped for a test."""
 
+import argparse
 import os
 import signal
 import socket
@@ -97,3 +98,26 @@ def stop_recorded(pid_file):
     except ProcessLookupError:
         pass
     os.remove(pid_file)
+
+
+def background_cli(argv, description, pid_name, add_start_arguments, start):
+    """The `start --dir D [options]` / `stop --dir D` commands of a server that a molecule
+    prepare starts in the background and its destroy stops. start(args) starts it and returns
+    (the Process, the address to print)."""
+    parser = argparse.ArgumentParser(description=description)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start_parser = commands.add_parser("start", help="start it in the background, print its address")
+    start_parser.add_argument("--dir", required=True, help="its files (pid and log included) go here")
+    add_start_arguments(start_parser)
+    stop_parser = commands.add_parser("stop", help="stop the one started with the same --dir")
+    stop_parser.add_argument("--dir", required=True)
+    args = parser.parse_args(argv)
+    pid_file = os.path.join(args.dir, pid_name)
+    if args.command == "stop":
+        stop_recorded(pid_file)
+        return 0
+    os.makedirs(args.dir, exist_ok=True)
+    process, address = start(args)
+    record_pid(process, pid_file)
+    print(address)
+    return 0

@@ -16,7 +16,6 @@ which leaves slapd running between them:
     python -m tests.support.ldap_directory stop --dir DIR
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -24,7 +23,7 @@ import sys
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 
-from harness.process import Process, free_port, record_pid, stop_recorded
+from harness.process import Process, background_cli, free_port
 from harness.role_defaults import zot_settings
 
 BASE_DN = "dc=example,dc=test"
@@ -226,22 +225,15 @@ def start_ldap_directory(workdir, port=None, ldaps_port=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("start", help="start and seed slapd in the background, print its URL")
-    start.add_argument("--port", type=int, required=True)
-    start.add_argument("--ldaps-port", type=int, help="LDAPS port (default: a free one)")
-    start.add_argument("--dir", required=True, help="slapd's config, data, pid and log files go here")
-    stop = commands.add_parser("stop", help="stop the slapd started with the same --dir")
-    stop.add_argument("--dir", required=True)
-    args = parser.parse_args(argv)
-    pid_file = os.path.join(args.dir, PID_FILE)
-    if args.command == "stop":
-        stop_recorded(pid_file)
-        return
-    directory = start_ldap_directory(args.dir, args.port, args.ldaps_port)
-    record_pid(directory, pid_file)
-    print(directory.url)
+    def options(start):
+        start.add_argument("--port", type=int, required=True)
+        start.add_argument("--ldaps-port", type=int, help="LDAPS port (default: a free one)")
+
+    def start(args):
+        directory = start_ldap_directory(args.dir, args.port, args.ldaps_port)
+        return directory, directory.url
+
+    return background_cli(argv, __doc__.splitlines()[0], PID_FILE, options, start)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ prepare starts it in the background and its destroy stops it:
 (The oidc molecule scenario runs real Dex instead: tests/support/dex.py.)
 """
 
-import argparse
 import json
 import os
 import sys
 
-from harness.process import Process, free_port, record_pid, stop_recorded
+from harness.process import Process, background_cli, free_port
 
 LOG_FILE = "oidc-provider.log"
 PID_FILE = "oidc-provider.pid.recorded"
@@ -46,23 +45,15 @@ def start_oidc_provider(workdir, users=(), port=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("start", help="start the provider in the background, print the issuer")
-    start.add_argument("--port", type=int, required=True)
-    start.add_argument("--dir", required=True, help="the pid and log files go here")
-    start.add_argument("--user", action="append", default=[], help="one user's claims (JSON), repeatable")
-    stop = commands.add_parser("stop", help="stop the provider started with the same --dir")
-    stop.add_argument("--dir", required=True)
-    args = parser.parse_args(argv)
-    if args.command == "stop":
-        stop_recorded(os.path.join(args.dir, PID_FILE))
-        return 0
-    os.makedirs(args.dir, exist_ok=True)
-    provider = start_oidc_provider(args.dir, [json.loads(user) for user in args.user], port=args.port)
-    record_pid(provider, os.path.join(args.dir, PID_FILE))
-    print(provider.issuer)
-    return 0
+    def options(start):
+        start.add_argument("--port", type=int, required=True)
+        start.add_argument("--user", action="append", default=[], help="one user's claims (JSON), repeatable")
+
+    def start(args):
+        provider = start_oidc_provider(args.dir, [json.loads(user) for user in args.user], port=args.port)
+        return provider, provider.issuer
+
+    return background_cli(argv, __doc__.splitlines()[0], PID_FILE, options, start)
 
 
 if __name__ == "__main__":

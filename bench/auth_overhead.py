@@ -12,7 +12,10 @@ default failDelay, all on 127.0.0.1. Per mode, over one keep-alive connection: p
 basic auth of a person (bcrypt cost 10) and of a machine identity (generated 256-bit secret,
 cost 4, as the role writes it); API keys (zak_...) of both htpasswd users; an API key of an
 OIDC identity that is not in htpasswd; zot's own LDAP login (slapd on loopback, LDAPS) and an
-API key of that LDAP identity. Modes are interleaved in rounds so that load from
+API key of that LDAP identity. The floor: anonymous and the machine identity again against a
+second zot whose storage root (and with it the metadata database) is in memory (/dev/shm),
+each to its own anonymous baseline, to show what the disk's fsync adds to every
+authenticated request. Modes are interleaved in rounds so that load from
 other processes hits all of them alike. Then the flood: 4 and 32 connections sending wrong
 passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run, and the 32 through
 the example proxy config (docs/examples/nginx-zot.conf, Debian's nginx).
@@ -25,6 +28,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import string
 import sys
 import tempfile
@@ -53,21 +57,34 @@ MACHINE = {
     "password": "".join(secrets.choice(string.ascii_letters + string.digits) for _unused in range(43)),
 }
 OIDC_USER = {"sub": "ci-bot", "email": "ci-bot@example.test"}
+# (mode, label, the anonymous mode it is compared with)
 MODES = [
-    ("anonymous", "anonymous"),
-    ("basic_person_bcrypt_10", "htpasswd basic, person, bcrypt cost 10"),
-    ("basic_machine_bcrypt_4", "htpasswd basic, machine identity (generated secret), bcrypt cost 4"),
-    ("api_key_person_bcrypt_10", "API key of the cost-10 htpasswd user"),
-    ("api_key_machine_bcrypt_4", "API key of the cost-4 machine user"),
-    ("api_key_oidc", "API key of an OIDC identity (not in htpasswd)"),
-    ("basic_ldap", "LDAP password (zot's own LDAP login, LDAPS to slapd on loopback)"),
-    ("api_key_ldap", "API key of an LDAP identity (not in htpasswd)"),
+    ("anonymous", "anonymous", "anonymous"),
+    ("basic_person_bcrypt_10", "htpasswd basic, person, bcrypt cost 10", "anonymous"),
+    (
+        "basic_machine_bcrypt_4",
+        "htpasswd basic, machine identity (generated secret), bcrypt cost 4",
+        "anonymous",
+    ),
+    ("api_key_person_bcrypt_10", "API key of the cost-10 htpasswd user", "anonymous"),
+    ("api_key_machine_bcrypt_4", "API key of the cost-4 machine user", "anonymous"),
+    ("api_key_oidc", "API key of an OIDC identity (not in htpasswd)", "anonymous"),
+    ("basic_ldap", "LDAP password (zot's own LDAP login, LDAPS to slapd on loopback)", "anonymous"),
+    ("api_key_ldap", "API key of an LDAP identity (not in htpasswd)", "anonymous"),
+    ("anonymous_in_memory", "anonymous, metadata in memory", "anonymous_in_memory"),
+    (
+        "basic_machine_bcrypt_4_in_memory",
+        "machine identity, cost 4, metadata in memory",
+        "anonymous_in_memory",
+    ),
 ]
 LDAP_USER = "ci-runner"  # in tests/support/ldap_directory.py's seed
 FLOOD_CLIENTS = (4, 32)
 
 
-def start(tmp, issuer, directory):
+def start(tmp, issuer, directory, storage_root=None):
+    """zot with every identity source; storage_root: where its images and metadata database
+    go (default: under tmp)."""
     port = free_port()
     ldap_section, ldap_files = ldap.zot_ldap_auth(directory.zot_ldap_settings())
     config = {
@@ -101,6 +118,8 @@ def start(tmp, issuer, directory):
         },
         "log": {"level": "error"},
     }
+    if storage_root:
+        config["storage"] = {"rootDirectory": storage_root}
     files = {
         "htpasswd": render_htpasswd([ADMIN, PERSON, MACHINE]),
         "oidc.json": json.dumps({"clientid": "zot", "clientsecret": "bench"}),
@@ -116,14 +135,14 @@ def create_api_key(session, url, headers=None):
     return answer.json()["apiKey"]
 
 
-def credentials(url):
-    """{mode: (user, secret) or None}."""
+def credentials(url, in_memory_url):
+    """{mode: (registry URL, (user, secret) or None)}."""
     person, machine = (PERSON["name"], PERSON["password"]), (MACHINE["name"], MACHINE["password"])
     ldap_person = (LDAP_USER, ldap.PEOPLE[LDAP_USER][0])
     person_session, machine_session, ldap_session = requests.Session(), requests.Session(), requests.Session()
     person_session.auth, machine_session.auth, ldap_session.auth = person, machine, ldap_person
     browser, _unused = browser_login(url, OIDC_USER["sub"])
-    return {
+    on_disk = {
         "anonymous": None,
         "basic_person_bcrypt_10": person,
         "basic_machine_bcrypt_4": machine,
@@ -133,6 +152,10 @@ def credentials(url):
         "basic_ldap": ldap_person,
         "api_key_ldap": (LDAP_USER, create_api_key(ldap_session, url)),
     }
+    modes = {mode: (url, auth) for mode, auth in on_disk.items()}
+    modes["anonymous_in_memory"] = (in_memory_url, None)
+    modes["basic_machine_bcrypt_4_in_memory"] = (in_memory_url, machine)
+    return modes
 
 
 def timed(action, count):
@@ -193,26 +216,31 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         idp = start_oidc_provider(tmp, [OIDC_USER])
         directory = ldap.start_ldap_directory(os.path.join(tmp, "ldap"))
-        registry = None
+        registry = in_memory = None
         try:
             registry = start(tmp, idp.issuer, directory)
-            push_image(requests.Session(), registry.url, REPO, "v1")
-            modes = credentials(registry.url)
+            in_memory = start(tmp, idp.issuer, directory, tempfile.mkdtemp(dir="/dev/shm"))
+            for url in (registry.url, in_memory.url):
+                push_image(requests.Session(), url, REPO, "v1")
+            modes = credentials(registry.url, in_memory.url)
             pulls, pushes = {mode: [] for mode in modes}, {mode: [] for mode in modes}
             for _unused in range(args.rounds):
-                for mode, auth in modes.items():
-                    pull, push = measure(registry.url, auth, args.pulls, args.pushes, tags)
+                for mode, (url, auth) in modes.items():
+                    pull, push = measure(url, auth, args.pulls, args.pushes, tags)
                     pulls[mode] += pull
                     pushes[mode] += push
             flooded = flood_effect(registry.url, tmp)
         finally:
-            if registry:
-                registry.stop()
+            for zot in (registry, in_memory):
+                if zot:
+                    zot.stop()
+            if in_memory:
+                shutil.rmtree(in_memory.config["storage"]["rootDirectory"], ignore_errors=True)
             directory.stop()
             idp.stop()
 
     results = {}
-    for mode, label in MODES:
+    for mode, label, baseline in MODES:
         results[mode] = {
             "label": label,
             "pull": benchlib.summary(pulls[mode]),
@@ -220,10 +248,10 @@ def main():
         }
         for kind in ("pull", "push"):
             result = results[mode][kind]
-            result["ratio_to_anonymous"] = result["median"] / results["anonymous"][kind]["median"]
+            result["ratio_to_anonymous"] = result["median"] / results[baseline][kind]["median"]
         pull, push = results[mode]["pull"], results[mode]["push"]
         print(
-            f"{mode:26} pull {pull['median'] * 1000:8.1f} ms x{pull['ratio_to_anonymous']:5.1f}"
+            f"{mode:32} pull {pull['median'] * 1000:8.1f} ms x{pull['ratio_to_anonymous']:5.1f}"
             f"   push {push['median'] * 1000:8.1f} ms x{push['ratio_to_anonymous']:5.1f}",
             file=sys.stderr,
         )

@@ -66,6 +66,15 @@ def _flag(settings, name):
     return boolean(settings.get(name) or False, strict=False)
 
 
+def _dedupe(settings):
+    # Unset: on, except on S3, where zot v2.1.20 keeps one copy and empty placeholders and
+    # forgets the copy when a blob check fails during an S3 outage (checkCacheBlob), so every
+    # repository that shared the blob loses it (docs/how-to/scale-out.md).
+    if settings.get("storage_dedupe") is None:
+        return not settings.get("storage_s3")
+    return _flag(settings, "storage_dedupe")
+
+
 def _oidc_settings(settings):
     """The zot_oidc_* variables as one dict without the prefix (`enabled`, `issuer`, ...)."""
     oidc = {name[len("oidc_") :]: value for name, value in settings.items() if name.startswith("oidc_")}
@@ -336,7 +345,7 @@ def build_config(settings):
 
     storage = {
         "rootDirectory": settings["storage_dir"],
-        "dedupe": _flag(settings, "storage_dedupe"),
+        "dedupe": _dedupe(settings),
         "gc": _flag(settings, "storage_gc"),
         "gcDelay": settings["storage_gc_delay"],
         "gcInterval": settings["storage_gc_interval"],

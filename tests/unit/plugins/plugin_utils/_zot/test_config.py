@@ -498,3 +498,17 @@ def test_switches_given_as_text_on_the_command_line_are_read_as_booleans():
     assert config["storage"]["dedupe"] is False and config["storage"]["gc"] is False
     assert "extensions" not in config
     assert build(storage_dedupe="true")["storage"]["dedupe"] is True
+
+
+S3 = {"bucket": "zot", "region": "us-east-1"}
+
+
+@pytest.mark.parametrize(
+    "dedupe, storage_s3, expected",
+    [(None, None, True), (None, S3, False), (True, S3, True), ("false", None, False)],
+)
+def test_dedupe_is_on_except_on_s3_unless_set(dedupe, storage_s3, expected):
+    settings = dict(BASE, storage_dedupe=dedupe, storage_s3=storage_s3)
+    if storage_s3:
+        settings.update(cluster_members=[], redis_url="redis://127.0.0.1:6379/0")
+    assert zot_config.build_config(settings)["storage"]["dedupe"] is expected

@@ -24,6 +24,7 @@ import sys
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 
 from harness.process import Process, background_cli, free_port
+from harness.tls import make_certificates
 from harness.role_defaults import zot_settings
 
 BASE_DN = "dc=example,dc=test"
@@ -83,41 +84,8 @@ def seed_ldif():
     return "\n\n".join(entries) + "\n"
 
 
-def _openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: S603, S607 - fixed argv
-
-
-def _make_tls(workdir):
-    """A self-signed CA and a server certificate for 127.0.0.1, for StartTLS."""
-    ca_key, ca, key, csr, cert, ext = (
-        os.path.join(workdir, name)
-        for name in ("ca.key", "ca.pem", "tls.key", "tls.csr", "tls.pem", "tls.ext")
-    )
-    new_key = ["-newkey", "rsa:2048", "-nodes"]
-    _openssl(
-        "req",
-        "-x509",
-        *new_key,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=zotops test LDAP CA",
-        "-keyout",
-        ca_key,
-        "-out",
-        ca,
-    )
-    _openssl("req", *new_key, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr)
-    with open(ext, "w", encoding="utf-8") as handle:
-        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    _openssl(
-        "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-days", "2", "-extfile", ext, "-out", cert
-    )
-    return ca, cert, key
-
-
 def slapd_conf(workdir, tls):
-    ca, cert, key = tls
+    ca, cert, key = tls["ca"], tls["cert"], tls["key"]
     includes = "".join(f"include /etc/ldap/schema/{name}.schema\n" for name in SCHEMAS)
     return f"""{includes}modulepath /usr/lib/ldap
 moduleload back_mdb
@@ -207,14 +175,15 @@ def start_ldap_directory(workdir, port=None, ldaps_port=None):
     port = port or free_port()
     os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
     conf = os.path.join(workdir, "slapd.conf")
+    tls = make_certificates(workdir)
     with open(conf, "w", encoding="utf-8") as handle:
-        handle.write(slapd_conf(workdir, _make_tls(workdir)))
+        handle.write(slapd_conf(workdir, tls))
     url, ldaps_port = f"ldap://127.0.0.1:{port}", ldaps_port or free_port()
     # -d keeps slapd in the foreground (a child the harness can reap); 0: no debug output.
     argv = ["slapd", "-d", "0", "-f", conf, "-h", f"{url}/ ldaps://127.0.0.1:{ldaps_port}/"]
     directory = Directory(argv, workdir, os.path.join(workdir, LOG_FILE), f"tcp://127.0.0.1:{port}")
     directory.url, directory.port, directory.ldaps_port = url, port, ldaps_port
-    directory.ca_file = os.path.join(workdir, "ca.pem")
+    directory.ca_file = tls["ca"]
     directory.start()
     try:
         directory.ldap("ldapadd", seed_ldif())

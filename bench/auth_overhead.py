@@ -15,10 +15,12 @@ OIDC identity that is not in htpasswd; zot's own LDAP login (slapd on loopback, 
 API key of that LDAP identity. The floor: anonymous and the machine identity again against a
 second zot whose storage root (and with it the metadata database) is in memory (/dev/shm),
 each to its own anonymous baseline, to show what the disk's fsync adds to every
-authenticated request. Modes are interleaved in rounds so that load from
-other processes hits all of them alike. Then the flood: 4 and 32 connections sending wrong
-passwords for the cost-10 user (from 127.0.0.2) while anonymous pulls run, and the 32 through
-the example proxy config (docs/examples/nginx-zot.conf, Debian's nginx).
+authenticated request. A client certificate (mTLS, no bcrypt): a third zot on TLS that
+verifies client certificates if given, anonymous over TLS as its baseline. Modes are
+interleaved in rounds so that load from other processes hits all of them alike. Then the
+flood: 4 and 32 connections sending wrong passwords for the cost-10 user (from 127.0.0.2)
+while anonymous pulls run, and the 32 through the example proxy config
+(docs/examples/nginx-zot.conf, Debian's nginx).
 
     source scripts/env.sh && python bench/auth_overhead.py [--pulls 10] [--pushes 3] [--rounds 3]
 """
@@ -42,6 +44,7 @@ from harness import flood, nginx
 from harness import zot as zot_process
 from harness.oci_image import pull_image, push_image
 from harness.process import free_port
+from harness.tls import make_certificates
 from harness.role_defaults import zot_role_default
 from tests.support import ldap_directory as ldap
 from tests.support.oidc_browser import SESSION_HEADERS, browser_login
@@ -77,7 +80,10 @@ MODES = [
         "machine identity, cost 4, metadata in memory",
         "anonymous_in_memory",
     ),
+    ("anonymous_tls", "anonymous over TLS", "anonymous_tls"),
+    ("mtls_client_certificate", "client certificate (mTLS, CommonName as the identity)", "anonymous_tls"),
 ]
+PROOF_REPO = "only-the-certificate/app"
 LDAP_USER = "ci-runner"  # in tests/support/ldap_directory.py's seed
 FLOOD_CLIENTS = (4, 32)
 
@@ -135,8 +141,40 @@ def create_api_key(session, url, headers=None):
     return answer.json()["apiKey"]
 
 
-def credentials(url, in_memory_url):
-    """{mode: (registry URL, (user, secret) or None)}."""
+def start_tls(tmp, certificates):
+    """zot on TLS that takes a client certificate's CommonName as the identity; no passwords."""
+    config = {
+        "http": {
+            "tls": {"cert": certificates["cert"], "key": certificates["key"], "cacert": certificates["ca"]},
+            "auth": {"mtls": {"identityAttributes": ["CommonName"]}},
+            "accessControl": {
+                "repositories": {
+                    "**": {"anonymousPolicy": ["read", "create"], "defaultPolicy": ["read", "create"]},
+                    # Only the certificate's identity may read here: proves zot took it.
+                    f"{PROOF_REPO}": {"policies": [{"users": [MACHINE["name"]], "actions": ["read"]}]},
+                }
+            },
+        },
+        "log": {"level": "error"},
+    }
+    return zot_process.start(tmp, config)
+
+
+def check_identity(url, settings):
+    """zot knows the client certificate's CommonName: it may read PROOF_REPO (404, nothing
+    there), anonymous may not."""
+    for with_certificate, expected in ((True, 404), (False, 401)):
+        session = requests.Session()
+        for name, value in settings.items():
+            if with_certificate or name != "cert":
+                setattr(session, name, value)
+        status = session.get(f"{url}/v2/{PROOF_REPO}/tags/list", timeout=30).status_code
+        if status != expected:
+            raise SystemExit(f"mTLS identity not taken: {status} with_certificate={with_certificate}")
+
+
+def credentials(url, in_memory_url, tls_url, certificates):
+    """{mode: (registry URL, the client session's settings)}."""
     person, machine = (PERSON["name"], PERSON["password"]), (MACHINE["name"], MACHINE["password"])
     ldap_person = (LDAP_USER, ldap.PEOPLE[LDAP_USER][0])
     person_session, machine_session, ldap_session = requests.Session(), requests.Session(), requests.Session()
@@ -152,9 +190,13 @@ def credentials(url, in_memory_url):
         "basic_ldap": ldap_person,
         "api_key_ldap": (LDAP_USER, create_api_key(ldap_session, url)),
     }
-    modes = {mode: (url, auth) for mode, auth in on_disk.items()}
-    modes["anonymous_in_memory"] = (in_memory_url, None)
-    modes["basic_machine_bcrypt_4_in_memory"] = (in_memory_url, machine)
+    modes = {mode: (url, {"auth": auth}) for mode, auth in on_disk.items()}
+    modes["anonymous_in_memory"] = (in_memory_url, {"auth": None})
+    modes["basic_machine_bcrypt_4_in_memory"] = (in_memory_url, {"auth": machine})
+    # trust_env off: requests would take REQUESTS_CA_BUNDLE over the session's own CA.
+    on_tls = {"verify": certificates["ca"], "trust_env": False}
+    modes["anonymous_tls"] = (tls_url, on_tls)
+    modes["mtls_client_certificate"] = (tls_url, dict(on_tls, cert=certificates["clients"][MACHINE["name"]]))
     return modes
 
 
@@ -167,9 +209,10 @@ def timed(action, count):
     return samples
 
 
-def measure(url, auth, pulls, pushes, tags):
+def measure(url, settings, pulls, pushes, tags):
     session = requests.Session()
-    session.auth = auth
+    for name, value in settings.items():
+        setattr(session, name, value)
     session.get(f"{url}/v2/", timeout=30)  # open the connection outside the timing
     pull = timed(lambda: pull_image(session, url, REPO, "v1"), pulls)
     push = timed(lambda: push_image(session, url, REPO, next(tags)), pushes)
@@ -216,22 +259,27 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         idp = start_oidc_provider(tmp, [OIDC_USER])
         directory = ldap.start_ldap_directory(os.path.join(tmp, "ldap"))
-        registry = in_memory = None
+        certificates = make_certificates(tmp, clients=[MACHINE["name"]])
+        registry = in_memory = on_tls = None
         try:
             registry = start(tmp, idp.issuer, directory)
             in_memory = start(tmp, idp.issuer, directory, tempfile.mkdtemp(dir="/dev/shm"))
-            for url in (registry.url, in_memory.url):
-                push_image(requests.Session(), url, REPO, "v1")
-            modes = credentials(registry.url, in_memory.url)
+            on_tls = start_tls(tmp, certificates)
+            for url in (registry.url, in_memory.url, on_tls.url):
+                session = requests.Session()
+                session.verify, session.trust_env = certificates["ca"], False
+                push_image(session, url, REPO, "v1")
+            modes = credentials(registry.url, in_memory.url, on_tls.url, certificates)
+            check_identity(*modes["mtls_client_certificate"])
             pulls, pushes = {mode: [] for mode in modes}, {mode: [] for mode in modes}
             for _unused in range(args.rounds):
-                for mode, (url, auth) in modes.items():
-                    pull, push = measure(url, auth, args.pulls, args.pushes, tags)
+                for mode, (url, settings) in modes.items():
+                    pull, push = measure(url, settings, args.pulls, args.pushes, tags)
                     pulls[mode] += pull
                     pushes[mode] += push
             flooded = flood_effect(registry.url, tmp)
         finally:
-            for zot in (registry, in_memory):
+            for zot in (registry, in_memory, on_tls):
                 if zot:
                     zot.stop()
             if in_memory:

@@ -15,6 +15,7 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot.config import
 from harness.oci_image import push_image
 from harness.role_defaults import zot_settings
 from harness.tls import make_certificates
+from tests.support.playbook import run_module
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +86,25 @@ def test_the_certificate_names_ci_and_ci_may_create_but_not_overwrite(registry, 
 def test_a_certificate_from_another_ca_is_refused(registry, pki):
     with pytest.raises(requests.exceptions.SSLError):
         upload(session(pki, CI_IDENTITY, ca="other"), registry.url)
+
+
+def test_the_checklist_verifies_the_certificate_and_the_client_certificate(tmp_path, registry, pki):
+    args = {
+        "url": registry.url,
+        "access_control": registry.config["http"]["accessControl"],
+        "ca_path": pki["ours"]["ca"],
+        "client_cert": pki["ours"]["clients"][CI_IDENTITY][0],
+        "client_key": pki["ours"]["clients"][CI_IDENTITY][1],
+        "checks": ["health", "tls", "mtls"],
+    }
+    result, _unused = run_module(tmp_path, "zot_registry_check", args)
+    assert not result.get("failed"), result
+    assert {check["name"]: check["status"] for check in result["checks"]} == {
+        "health": "passed",
+        "tls": "passed",
+        "mtls": "passed",
+    }
+    other = dict(args, client_cert=pki["other"]["clients"][CI_IDENTITY][0])
+    other["client_key"] = pki["other"]["clients"][CI_IDENTITY][1]
+    refused, _unused = run_module(tmp_path, "zot_registry_check", other)
+    assert {check["name"]: check["status"] for check in refused["checks"]}["mtls"] == "failed"

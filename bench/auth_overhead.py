@@ -64,22 +64,14 @@ OIDC_USER = {"sub": "ci-bot", "email": "ci-bot@example.test"}
 MODES = [
     ("anonymous", "anonymous", "anonymous"),
     ("basic_person_bcrypt_10", "htpasswd basic, person, bcrypt cost 10", "anonymous"),
-    (
-        "basic_machine_bcrypt_4",
-        "htpasswd basic, machine identity (generated secret), bcrypt cost 4",
-        "anonymous",
-    ),
+    ("basic_machine_bcrypt_4", "htpasswd basic, machine identity (generated secret), cost 4", "anonymous"),
     ("api_key_person_bcrypt_10", "API key of the cost-10 htpasswd user", "anonymous"),
     ("api_key_machine_bcrypt_4", "API key of the cost-4 machine user", "anonymous"),
     ("api_key_oidc", "API key of an OIDC identity (not in htpasswd)", "anonymous"),
     ("basic_ldap", "LDAP password (zot's own LDAP login, LDAPS to slapd on loopback)", "anonymous"),
     ("api_key_ldap", "API key of an LDAP identity (not in htpasswd)", "anonymous"),
     ("anonymous_in_memory", "anonymous, metadata in memory", "anonymous_in_memory"),
-    (
-        "basic_machine_bcrypt_4_in_memory",
-        "machine identity, cost 4, metadata in memory",
-        "anonymous_in_memory",
-    ),
+    ("basic_machine_bcrypt_4_in_memory", "machine identity, metadata in memory", "anonymous_in_memory"),
     ("anonymous_tls", "anonymous over TLS", "anonymous_tls"),
     ("mtls_client_certificate", "client certificate (mTLS, CommonName as the identity)", "anonymous_tls"),
 ]

@@ -26,6 +26,7 @@ while anonymous pulls run, and the 32 through the example proxy config
 """
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -44,7 +45,7 @@ from harness import flood, nginx
 from harness import zot as zot_process
 from harness.oci_image import pull_image, push_image
 from harness.process import free_port
-from harness.tls import make_certificates
+from harness.tls import client_session, make_certificates
 from harness.role_defaults import zot_role_default
 from tests.support import ldap_directory as ldap
 from tests.support.oidc_browser import SESSION_HEADERS, browser_login
@@ -152,21 +153,24 @@ def start_tls(tmp, certificates):
     return zot_process.start(tmp, config)
 
 
-def check_identity(url, settings):
+def check_identity(url, certificates):
     """zot knows the client certificate's CommonName: it may read PROOF_REPO (404, nothing
     there), anonymous may not."""
-    for with_certificate, expected in ((True, 404), (False, 401)):
-        session = requests.Session()
-        for name, value in settings.items():
-            if with_certificate or name != "cert":
-                setattr(session, name, value)
+    for cert, expected in ((certificates["clients"][MACHINE["name"]], 404), (None, 401)):
+        session = client_session(certificates["ca"], cert)
         status = session.get(f"{url}/v2/{PROOF_REPO}/tags/list", timeout=30).status_code
         if status != expected:
-            raise SystemExit(f"mTLS identity not taken: {status} with_certificate={with_certificate}")
+            raise SystemExit(f"mTLS identity not taken: {status} with certificate {cert}")
+
+
+def basic_session(auth):
+    session = requests.Session()
+    session.auth = auth
+    return session
 
 
 def credentials(url, in_memory_url, tls_url, certificates):
-    """{mode: (registry URL, the client session's settings)}."""
+    """{mode: (registry URL, a function that opens the client's session)}."""
     person, machine = (PERSON["name"], PERSON["password"]), (MACHINE["name"], MACHINE["password"])
     ldap_person = (LDAP_USER, ldap.PEOPLE[LDAP_USER][0])
     person_session, machine_session, ldap_session = requests.Session(), requests.Session(), requests.Session()
@@ -182,13 +186,12 @@ def credentials(url, in_memory_url, tls_url, certificates):
         "basic_ldap": ldap_person,
         "api_key_ldap": (LDAP_USER, create_api_key(ldap_session, url)),
     }
-    modes = {mode: (url, {"auth": auth}) for mode, auth in on_disk.items()}
-    modes["anonymous_in_memory"] = (in_memory_url, {"auth": None})
-    modes["basic_machine_bcrypt_4_in_memory"] = (in_memory_url, {"auth": machine})
-    # trust_env off: requests would take REQUESTS_CA_BUNDLE over the session's own CA.
-    on_tls = {"verify": certificates["ca"], "trust_env": False}
-    modes["anonymous_tls"] = (tls_url, on_tls)
-    modes["mtls_client_certificate"] = (tls_url, dict(on_tls, cert=certificates["clients"][MACHINE["name"]]))
+    modes = {mode: (url, functools.partial(basic_session, auth)) for mode, auth in on_disk.items()}
+    modes["anonymous_in_memory"] = (in_memory_url, functools.partial(basic_session, None))
+    modes["basic_machine_bcrypt_4_in_memory"] = (in_memory_url, functools.partial(basic_session, machine))
+    ca, certificate = certificates["ca"], certificates["clients"][MACHINE["name"]]
+    modes["anonymous_tls"] = (tls_url, functools.partial(client_session, ca))
+    modes["mtls_client_certificate"] = (tls_url, functools.partial(client_session, ca, certificate))
     return modes
 
 
@@ -201,10 +204,8 @@ def timed(action, count):
     return samples
 
 
-def measure(url, settings, pulls, pushes, tags):
-    session = requests.Session()
-    for name, value in settings.items():
-        setattr(session, name, value)
+def measure(url, open_session, pulls, pushes, tags):
+    session = open_session()
     session.get(f"{url}/v2/", timeout=30)  # open the connection outside the timing
     pull = timed(lambda: pull_image(session, url, REPO, "v1"), pulls)
     push = timed(lambda: push_image(session, url, REPO, next(tags)), pushes)
@@ -258,15 +259,13 @@ def main():
             in_memory = start(tmp, idp.issuer, directory, tempfile.mkdtemp(dir="/dev/shm"))
             on_tls = start_tls(tmp, certificates)
             for url in (registry.url, in_memory.url, on_tls.url):
-                session = requests.Session()
-                session.verify, session.trust_env = certificates["ca"], False
-                push_image(session, url, REPO, "v1")
+                push_image(client_session(certificates["ca"]), url, REPO, "v1")
+            check_identity(on_tls.url, certificates)
             modes = credentials(registry.url, in_memory.url, on_tls.url, certificates)
-            check_identity(*modes["mtls_client_certificate"])
             pulls, pushes = {mode: [] for mode in modes}, {mode: [] for mode in modes}
             for _unused in range(args.rounds):
-                for mode, (url, settings) in modes.items():
-                    pull, push = measure(url, settings, args.pulls, args.pushes, tags)
+                for mode, (url, open_session) in modes.items():
+                    pull, push = measure(url, open_session, args.pulls, args.pushes, tags)
                     pulls[mode] += pull
                     pushes[mode] += push
             flooded = flood_effect(registry.url, tmp)

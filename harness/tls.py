@@ -5,6 +5,8 @@
 import os
 import subprocess
 
+import requests
+
 NEW_KEY = ["-newkey", "rsa:2048", "-nodes"]
 DAYS = ["-days", "2"]
 
@@ -40,3 +42,11 @@ def make_certificates(workdir, clients=()):
             for name in clients
         },
     }
+
+
+def client_session(ca, cert=None):
+    """A requests session that trusts `ca` and presents `cert` ((cert, key) paths), if given."""
+    session = requests.Session()
+    # trust_env off: requests would take REQUESTS_CA_BUNDLE over the session's own CA.
+    session.verify, session.trust_env, session.cert = ca, False, cert
+    return session

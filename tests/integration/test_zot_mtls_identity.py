@@ -14,7 +14,7 @@ import requests
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.config import build_config
 from harness.oci_image import push_image
 from harness.role_defaults import zot_settings
-from harness.tls import make_certificates
+from harness.tls import client_session, make_certificates
 from tests.support.playbook import run_module
 
 pytestmark = pytest.mark.integration
@@ -54,12 +54,8 @@ def fixture_registry(tmp_path, start_registry, pki):
 
 
 def session(pki, who=None, ca="ours"):
-    client = requests.Session()
-    # trust_env off: requests would take REQUESTS_CA_BUNDLE over the session's own CA.
-    client.verify, client.trust_env = pki["ours"]["ca"], False
-    if who:
-        client.cert = pki[ca]["clients"][who]
-    return client
+    """A client trusting our CA, with `who`'s certificate from the `ca` PKI, if given."""
+    return client_session(pki["ours"]["ca"], pki[ca]["clients"][who] if who else None)
 
 
 def upload(client, url):

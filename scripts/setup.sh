@@ -13,9 +13,10 @@ mkdir -p "$cache"
 # slapd, ldap-utils: the test directory (tests/support/ldap_directory.py); redis-server and haproxy:
 # the cluster benchmark runs them on loopback (bench/cluster_throughput.py); nginx-light: the
 # example proxy config in front of zot in the flood test (harness/nginx.py); prometheus: the
-# example scrape job and dashboard against real zot (harness/prometheus.py).
+# example scrape job and dashboard against real zot (harness/prometheus.py); caddy: the example
+# Caddyfile in front of zot (harness/caddy.py).
 apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils
-  redis-server haproxy nginx-light prometheus)
+  redis-server haproxy nginx-light prometheus caddy)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -39,7 +40,7 @@ if [[ ! -f "$conf" ]]; then
   printf '# Written by zotops.registry scripts/setup.sh\n[engine]\nruntime = "runc"\n' > "$conf"
 fi
 # Debian starts these services on their default ports; the tests run their own instances.
-for service in docker-registry redis-server haproxy prometheus prometheus-node-exporter; do
+for service in docker-registry redis-server haproxy prometheus prometheus-node-exporter caddy; do
   if systemctl is-active --quiet "$service" 2>/dev/null; then systemctl disable --now "$service" || true; fi
 done
 

@@ -10,6 +10,7 @@ import json
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.zotops.registry.plugins.module_utils._policy.intent import CHECKLIST_REPOSITORY
 from ansible_collections.zotops.registry.plugins.module_utils._policy.report import (
     access_control_from_config,
     build_report,
@@ -55,6 +56,21 @@ ARGUMENT_SPEC = {
             "request": {"type": "dict"},
         },
     },
+    "intent": {
+        "type": "dict",
+        "options": {
+            "pusher": {"type": "dict"},
+            "admin": {"type": "dict"},
+            "bystander": {"type": "dict"},
+            "labels": {"type": "dict", "default": {}},
+            "local_users": {"type": "list", "elements": "str", "default": []},
+            "oidc": {"type": "bool", "default": False},
+            "repository": {"type": "str", "default": CHECKLIST_REPOSITORY},
+            "request": {"type": "dict"},
+            "tag_rules": {"type": "list", "elements": "dict", "default": []},
+            "declared": {"type": "dict"},
+        },
+    },
     "fail_on_warnings": {"type": "bool", "default": False},
 }
 
@@ -97,6 +113,7 @@ class ActionModule(ActionBase):
             zot_version=args["zot_version"],
             queries=_without_unset(args["queries"]),
             require=_without_unset(args["require"]),
+            intent=args["intent"],
             fail_on_warnings=args["fail_on_warnings"],
         )
         result.update(report)

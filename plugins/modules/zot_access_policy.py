@@ -166,6 +166,69 @@ options:
           - "What else is known of the request, as O(queries[].request), for example
             V({\"tag\": \"v1.2.3\"}) to require that CI cannot move a version tag."
         type: dict
+  intent:
+    description:
+      - "The verification identities whose rights the policy must keep, whatever it says
+        (the zot role passes its C(zot_verify_*) identities): O(intent.pusher) must be able to
+        read and create a new tag in O(intent.repository) and must not update a write-once
+        tag there (one O(intent.tag_rules) keeps write-once); O(intent.admin) must be able to
+        delete there; O(intent.bystander) must not create, update or delete there; anonymous
+        callers must be able to read a repository of every glob whose O(intent.declared)
+        C(anonymousPolicy) has C(read)."
+      - Each lost right is one line of RV(violations), naming the identity (its label and
+        user name) and what it lost; the task then fails.
+    type: dict
+    suboptions:
+      pusher:
+        description:
+          - "CI's identity as the checklist uses it: V({username: NAME, groups: [...]}), no
+            secret; an empty C(username) leaves it out."
+          - C(groups) are the groups the identity provider sends for it (LDAP, OpenID); they
+            are ignored for a user in O(intent.local_users), whose groups come from
+            C(accessControl.groups) alone.
+        type: dict
+      admin:
+        description: The admin's identity, as O(intent.pusher).
+        type: dict
+      bystander:
+        description: A logged-in identity in no group, as O(intent.pusher).
+        type: dict
+      labels:
+        description:
+          - 'How to name each identity in a violation, for example V({"pusher": "zot_verify_pusher"}).'
+        type: dict
+        default: {}
+      local_users:
+        description: The local (htpasswd) user names.
+        type: list
+        elements: str
+        default: []
+      oidc:
+        description:
+          - Identities that are not local users log in through OpenID (their groups come only
+            from the IdP).
+        type: bool
+        default: false
+      repository:
+        description:
+          - Where the checklist pushes (O(zotops.registry.zot_registry_check#module:repository)).
+        type: str
+        default: zotops/registry-check
+      request:
+        description:
+          - What is known of the checklist's requests, as O(queries[].request), for example
+            its C(client_ip).
+        type: dict
+      tag_rules:
+        description: The zot role's C(zot_tag_rules), to pick a tag CI may not move.
+        type: list
+        elements: dict
+        default: []
+      declared:
+        description:
+          - The access policy as the operator wrote it (before the role adds to it), for the
+            anonymous reads.
+        type: dict
   fail_on_warnings:
     description: Fail when there are warnings, not only on errors and violated requirements.
     type: bool

@@ -5,8 +5,9 @@
 Each case builds zot's config with the collection's own builder (zot_config) from the zot
 role's defaults (the hardened deployment), weakens it one way, starts real zot on loopback
 with it, and runs the checklist as zot_registry_check does (module_utils, same options)
-with the INTENDED policy. The case passes only when the checklist fails and names the
-check that catches the drift; the unweakened deployment must pass every check.
+with the INTENDED policy, or with the weakened one where the role would have rendered it
+(CHECKED_AS_DEPLOYED). The case passes only when the checklist fails and names the check
+that catches the drift; the unweakened deployment must pass every check.
 """
 
 import copy
@@ -187,8 +188,17 @@ CASES = [
         "metrics_bystander",
     ),
     ("stale-api-key-groups", in_ci_group("outsider"), "bystander_access"),
+    # A `group:` typo in CI's zot_htpasswd_users entry: the role renders, deploys and checks
+    # a policy without CI in its group, so the rendered policy itself refuses CI's push.
+    (
+        "ci-out-of-its-group",
+        set_path({"users": []}, "http", "accessControl", "groups", "artifact-workloads"),
+        "pusher_push",
+    ),
 ]
 ADMIN_CANNOT_DELETE = {"no-admin-policy", "admin-policy-missing-delete"}
+# Cases checked against the policy they deploy, as the role checks what it rendered.
+CHECKED_AS_DEPLOYED = {"ci-out-of-its-group"}
 # Cases deployed and checked at the same time (each zot on its own port and directory).
 CASE_WORKERS = 4
 AFTER_START = {"stale-api-key-groups": stale_key_groups}
@@ -228,6 +238,8 @@ def run_case(tmp_path, case, weaken, checks=None):
     registry = zot.start(tmp_path, config, files)
     try:
         overrides = AFTER_START[case](registry) if case in AFTER_START else {}
+        if case in CHECKED_AS_DEPLOYED:
+            overrides["access_control"] = config["http"]["accessControl"]
         return run_checklist(checklist_options(registry.url, checks=checks, **overrides))
     finally:
         registry.stop()

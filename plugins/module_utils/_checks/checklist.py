@@ -5,7 +5,9 @@
 
 Every expected outcome comes from the policy engine (``access_policy.LoadedPolicy``) applied to the
 same ``access_control`` value the role renders into zot's config, never from constants here.
-A probe that behaves differently from the policy is a failed check, whatever the cause.
+A probe that behaves differently from the policy is a failed check, whatever the cause. Two
+probes assert the operator's intent instead (``must_go_through``): the pusher's push of a
+new tag and the admin's delete must succeed, so a policy that took them away fails too.
 
 A check is one function registered with ``@check``: its name, whether it writes to the
 registry, and which options or fixtures it needs. The module's ``checks`` choices and the
@@ -43,6 +45,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.probe_plan
     plan,
     throwaway_name,
 )
+from ansible_collections.zotops.registry.plugins.module_utils._policy.intent import WHY
 from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import probe_tags
 from ansible_collections.zotops.registry.plugins.module_utils._registry.zot_api import (
     API_KEY_PREFIX,
@@ -145,6 +148,21 @@ def judge(name, target, decision, status, detail="", went_through=None, moved=Fa
     else:
         passed = not went_through and status == decision["status"] and not moved
     return check_result(name, target, passed, expected, observed)
+
+
+def must_go_through(name, target, decision, status, success_status, why, detail=""):
+    """A probe the operator's intent needs to succeed (the pusher's push of a new tag, the
+    admin's delete): it fails when refused, even when the policy refuses it too, because
+    then the policy is what took the right away. ``decision`` only explains the failure."""
+    expected = "allowed (%s, whatever the policy says)" % why
+    if not decision.get("cel_unavailable") and not decision["allowed"]:
+        expected += "; the policy refuses it too: " + decision["reason"]
+    if status is None:
+        return check_result(name, target, False, expected, "no HTTP answer: %s" % detail)
+    observed = "%s with HTTP %s" % ("allowed" if status == success_status else "refused", status)
+    if detail:
+        observed += "; " + detail
+    return check_result(name, target, status == success_status, expected, observed)
 
 
 def first_refusal(decisions):
@@ -482,7 +500,9 @@ def check_pusher_push(run):
         run.created.append((run.repository, value["digest"]))
         run.pusher_image = value["digest"]
     decision = run.decide(identity_of(run.pusher), "create", reference=tag)
-    run.results.append(judge("pusher_push", run.repository, decision, status, detail))
+    run.results.append(
+        must_go_through("pusher_push", run.repository, decision, status, 201, WHY["pusher"], detail)
+    )
 
 
 @check(
@@ -689,11 +709,13 @@ def check_admin_delete(run):
     if status == 202:
         run.created = [item for item in run.created if item[1] != digest]
     run.results.append(
-        judge(
+        must_go_through(
             "admin_delete",
             "%s@%s" % (run.repository, digest),
             run.decide(identity_of(run.admin), "delete", reference=digest),
             status,
+            202,
+            WHY["admin"],
             "" if status == 202 else value,
         )
     )

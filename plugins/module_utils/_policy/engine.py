@@ -1104,8 +1104,18 @@ def _glob_messages(access_control: dict, refused: list[str]) -> list[str]:
     return errors
 
 
-def _group_reference_messages(access_control: dict) -> tuple[list[str], list[str]]:
+# Identity sources that can put a caller in a group accessControl.groups does not define.
+GROUP_SOURCES = frozenset({"ldap", "openid", "bearer_oidc"})
+
+
+def _group_reference_messages(
+    access_control: dict, auth_methods: set[str] | None
+) -> tuple[list[str], list[str]]:
+    """A group no policy-independent source can fill never grants anything: an error when
+    the enabled methods are known and none of them sends groups (LDAP, OpenID), else a
+    warning."""
     errors, warnings = [], []
+    unfillable = auth_methods is not None and not (set(auth_methods) & GROUP_SOURCES)
     # The names zot holds after loading.
     defined_lower = {name.lower() for name in (access_control.get("groups") or {})}
     references = []
@@ -1123,6 +1133,12 @@ def _group_reference_messages(access_control: dict) -> tuple[list[str], list[str
             errors.append(
                 f'{path}: group "{group}" never matches: zot loads accessControl.groups keys '
                 f'in lowercase ("{group.lower()}")'
+            )
+        elif unfillable:
+            errors.append(
+                f'{path}: group "{group}" has no members: it is not in accessControl.groups (no '
+                "local user lists it) and no LDAP or OpenID login is configured to send it; add "
+                "the group to a user's groups or correct the name"
             )
         else:
             warnings.append(
@@ -1238,7 +1254,7 @@ def _semantic_messages(
     errors += prerequisite_errors
     warnings += prerequisite_warnings
 
-    group_errors, group_warnings = _group_reference_messages(access_control)
+    group_errors, group_warnings = _group_reference_messages(access_control, auth_methods)
     errors += group_errors
     warnings += group_warnings
 

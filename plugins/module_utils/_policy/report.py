@@ -15,6 +15,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.engine imp
     evaluate_queries,
     summarize,
 )
+from ansible_collections.zotops.registry.plugins.module_utils._policy.intent import intent_violations
 
 
 def access_control_from_config(config: dict) -> dict:
@@ -46,6 +47,7 @@ def build_report(
     zot_version: str | None = None,
     queries: list[dict] | None = None,
     require: list[dict] | None = None,
+    intent: dict | None = None,
     fail_on_warnings: bool = False,
 ) -> dict:
     """The plugin's result dict (without `changed`): errors, refused, warnings (also as
@@ -82,7 +84,8 @@ def build_report(
     if not audit["refused"]:
         try:
             report["decisions"] = evaluate_queries(access_control, queries or [])
-            report["violations"] = check_requirements(access_control, require or [])
+            report["violations"] = intent_violations(access_control, intent) if intent else []
+            report["violations"] += check_requirements(access_control, require or [])
         except ValueError as exc:
             report["errors"] = report["errors"] + [str(exc)]
         else:

@@ -15,6 +15,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist 
     first_refusal,
     judge,
     metrics_decision,
+    must_go_through,
     report,
     run_checklist,
     settle,
@@ -42,6 +43,17 @@ def test_refusal_must_carry_the_policy_status():
     # 401 where zot must say 403 means the identity was not recognised: a finding.
     assert judge("x", "r", DENIED_403, 401)["passed"] is False
     assert judge("x", "r", DENIED_401, 201)["passed"] is False
+
+
+def test_an_intent_probe_fails_when_refused_even_if_the_policy_refuses_it_too():
+    # The pusher's push of a new tag: a policy that took it away is the finding.
+    refused = must_go_through("pusher_push", "r", DENIED_403, 403, 201, "CI pushes new tags")
+    assert refused["status"] == "failed"
+    assert refused["expected"] == (
+        "allowed (CI pushes new tags, whatever the policy says); the policy refuses it too: no grant"
+    )
+    assert must_go_through("pusher_push", "r", ALLOWED, 201, 201, "CI pushes new tags")["passed"] is True
+    assert must_go_through("admin_delete", "r", ALLOWED, None, 202, "x", "timeout")["passed"] is False
 
 
 def test_no_answer_fails():

@@ -378,6 +378,23 @@ def test_undefined_group_is_a_warning():
     assert warnings_of(policy) == []
 
 
+@pytest.mark.parametrize(
+    "methods, unfillable",
+    [({"htpasswd"}, True), ({"htpasswd", "apikey", "mtls"}, True), ({"ldap"}, False), ({"openid"}, False)],
+)
+def test_a_group_no_identity_source_can_fill_is_an_error(methods, unfillable):
+    policy = {
+        "repositories": {"a": {"policies": [{"groups": ["release"], "actions": ["read"]}]}},
+        "adminPolicy": {"groups": ["ops"], "actions": ["read"]},
+    }
+    audit = audit_access_control(policy, auth_methods=methods)
+    paths = ['accessControl.repositories["a"].policies[0].groups[0]', "accessControl.adminPolicy.groups[0]"]
+    found = audit["errors"] if unfillable else audit["warnings"]
+    assert [message.split(":")[0] for message in found] == paths
+    if unfillable:
+        assert "no LDAP or OpenID login" in found[0] and audit["warnings"] == []
+
+
 def test_upper_case_group_key_is_an_error():
     policy = {
         "groups": {"Devs": {"users": ["d"]}},

@@ -1,7 +1,9 @@
 # Copyright: zotops.registry contributors
 # SPDX-License-Identifier: Apache-2.0
-"""A bounded flood of wrong passwords against a real zot, and what it does meanwhile to the
-latency of anonymous pulls (for the flood test and bench/auth_overhead.py)."""
+"""Bounded floods against a real zot: wrong passwords, and what they do meanwhile to the
+latency of anonymous pulls (for the flood test and bench/auth_overhead.py); anonymous
+requests for made-up repository names, and what they add to zot's metrics (for the proxy
+example's test and bench/metrics_growth.py)."""
 
 import threading
 import time
@@ -80,3 +82,23 @@ def percentile(samples, fraction):
     """The nearest-rank percentile of `samples` (fraction 0.5: the median)."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def made_up_names(url, count, prefix="made-up", source=FLOOD_SOURCE):
+    """`count` anonymous manifest requests, one after the other from `source`, each for a
+    repository name no one pushed: {"statuses": {status: count}, "seconds": elapsed}."""
+    session = requests.Session()
+    session.mount("http://", FromAddress(source))
+    statuses = {}
+    started = time.monotonic()
+    for number in range(count):
+        status = session.get(f"{url}/v2/{prefix}-{number}/manifests/latest", timeout=30).status_code
+        statuses[status] = statuses.get(status, 0) + 1
+    return {"statuses": statuses, "seconds": time.monotonic() - started}
+
+
+def metric_lines(url, auth, path="/metrics"):
+    """How many sample lines (not comments) zot's Prometheus endpoint answers."""
+    response = requests.get(url + path, auth=auth, timeout=30)
+    response.raise_for_status()
+    return sum(1 for line in response.text.splitlines() if line and not line.startswith("#"))

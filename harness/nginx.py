@@ -31,6 +31,17 @@ def example_on_loopback(upstream_url, port):
     return text
 
 
+def anonymous_rate_limit():
+    """(requests per second, burst) the example allows anonymous requests from one address
+    outside the listed networks, read from its limit_req lines."""
+    text = EXAMPLE.read_text()
+    rate = re.search(r"zone=zot_anonymous:\S+ rate=(\d+)r/s;", text)
+    burst = re.search(r"limit_req zone=zot_anonymous burst=(\d+) nodelay;", text)
+    if not (rate and burst):
+        raise RuntimeError("%s no longer has the zot_anonymous rate and burst" % EXAMPLE)
+    return int(rate.group(1)), int(burst.group(1))
+
+
 def start(tmp_path, upstream_url):
     """nginx (one worker, as root's own user) serving the example in front of upstream_url;
     returns the Process with .url set."""

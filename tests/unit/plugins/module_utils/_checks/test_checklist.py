@@ -14,6 +14,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._checks.checklist 
     error_summary,
     first_refusal,
     judge,
+    ldap_cause,
     metrics_decision,
     must_go_through,
     report,
@@ -130,6 +131,26 @@ def test_checks_option_selects(server):
         ("health", "/readyz", "passed"),
     ]
     assert server.seen == [("GET", "/livez"), ("GET", "/readyz")]
+
+
+def test_fail_delay_stops_at_a_refused_good_login(server):
+    options = {
+        "url": server.url,
+        "access_control": {},
+        "repository": "r",
+        "pusher": {"username": "ci", "password": "p", "groups": []},
+        "fail_delay": 1,
+        "checks": ["fail_delay"],
+    }
+    (check,) = run_checklist(options)["checks"]
+    assert check["status"] == "failed" and check["observed"].startswith("the good login got HTTP 404 after")
+    assert "LDAP" not in check["observed"]  # answered at once: not zot's LDAP retries
+    assert server.seen == [("GET", "/v2/")]  # no bad login, no second wait
+
+
+def test_ldap_cause_only_for_as_long_as_zots_ldap_retries():
+    assert ldap_cause(27.9) == ""
+    assert "LDAP server it cannot reach (28 s per login" in ldap_cause(28.0)
 
 
 def _openssl(*args):

@@ -85,7 +85,8 @@ options:
     description:
       - When a newly created key expires, as a number of days from now (such as V(90)) or an
         RFC 3339 timestamp with an offset (such as V(2031-01-31T00:00:00Z)).
-      - V(never) for a key that never expires (and is therefore never rotated).
+      - V(never) for a key that never expires (and is therefore never rotated); needs
+        O(max_lifetime_days=0).
       - The default, 90 days rotated at 30 days left, is the collection's key lifetime policy
         (see the security model).
       - Must be later than O(rotate_before_days) from now, or every run would rotate the key.
@@ -106,6 +107,17 @@ options:
       - Replace the key once it expires within this many days.
     type: int
     default: 30
+  max_lifetime_days:
+    description:
+      - The longest any key of the owner may live, in days from now. An O(expiration) beyond
+        it is refused, and every run revokes the owner's keys, whatever their label, that
+        never expire or expire later (keys made in zot's UI or API without an expiry among
+        them), reporting them in RV(revoked).
+      - zot keeps a key working until it expires or is revoked, also after the owner's
+        password changed or the owner was removed, so a bounded lifetime bounds that too.
+      - V(0) sets no limit.
+    type: int
+    default: 90
 notes:
   - When a run returns a new secret, the module's action plugin marks the whole task result
     C(no_log), so neither the output nor callbacks see it; the registered variable still holds
@@ -235,6 +247,7 @@ reason:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.registry.plugins.module_utils._registry.api_keys import (
     DEFAULT_EXPIRATION_DAYS,
+    DEFAULT_MAX_LIFETIME_DAYS,
     DEFAULT_ROTATE_BEFORE_DAYS,
     ApiKeyError,
     ensure_api_key,
@@ -259,6 +272,7 @@ def argument_spec():
         expiration=dict(type="raw", default=DEFAULT_EXPIRATION_DAYS),
         scopes=dict(type="list", elements="str", default=[]),
         rotate_before_days=dict(type="int", default=DEFAULT_ROTATE_BEFORE_DAYS),
+        max_lifetime_days=dict(type="int", default=DEFAULT_MAX_LIFETIME_DAYS),
     )
     return spec
 
@@ -271,8 +285,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if params["rotate_before_days"] < 0:
-        module.fail_json(msg="rotate_before_days must be 0 or more")
+    for option in ("rotate_before_days", "max_lifetime_days"):
+        if params[option] < 0:
+            module.fail_json(msg="%s must be 0 or more" % option)
     try:
         result = ensure_api_key(
             zot_api_from_params(params),
@@ -282,6 +297,7 @@ def main():
             scopes=params["scopes"],
             expiration=params["expiration"],
             rotate_before_days=params["rotate_before_days"],
+            max_lifetime_days=params["max_lifetime_days"],
             all_labels=params["all_labels"],
             check_mode=module.check_mode,
         )

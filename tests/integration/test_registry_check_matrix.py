@@ -62,6 +62,7 @@ def hardened_config(tmp_path):
         storage_dir=str(tmp_path / "storage"),
         http_port=0,
         htpasswd_users=USERS,
+        api_keys_enabled=True,  # the pusher_api_key check needs them (off by default)
         secure_session=False,
         access_control=copy.deepcopy(INTENDED),
         sync_upstreams=UPSTREAMS,
@@ -215,7 +216,7 @@ def checklist_options(url, **overrides):
         "bystander": {"username": "outsider", "password": PASSWORDS["outsider"], "groups": []},
         "metrics": {"path": "/metrics", "username": "prometheus", "password": PASSWORDS["prometheus"]},
         "fail_delay": DEFAULTS["zot_auth_fail_delay"],
-        "api_keys": DEFAULTS["zot_api_keys_enabled"],
+        "api_keys": True,
         "pull_through": [],
     }
     options.update(overrides)

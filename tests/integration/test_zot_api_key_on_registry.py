@@ -223,7 +223,7 @@ def test_rotation_while_logged_in_with_a_key_it_revokes(tmp_path, registry):
 def test_keys_report_last_use_and_all_labels_revokes_every_key_of_the_owner(tmp_path, registry):
     """The step to take when the owner leaves the CI group: every key goes, labelled or not."""
     owner = ZotApi(RegistryClient(registry.url, username=CI_USER, password=CI_PASSWORD), CI_USER)
-    unlabelled = owner.create_api_key("", [], "")
+    unlabelled = owner.create_api_key("", [], format_rfc3339(datetime.now(timezone.utc) + timedelta(days=30)))
     (ci_key,), _unused = run_tasks(tmp_path, [task(registry.url, label="ci")], verbose=1)
     assert login_status(registry.url, CI_USER, unlabelled.secret) == 200
 
@@ -254,3 +254,22 @@ def test_keys_report_last_use_and_all_labels_revokes_every_key_of_the_owner(tmp_
     assert again["changed"] is False
     assert login_status(registry.url, CI_USER, unlabelled.secret) == 401
     assert login_status(registry.url, CI_USER, ci_key["api_key"]) == 401
+
+
+def test_keys_that_never_expire_are_refused_and_revoked(tmp_path, registry):
+    """zot stores a key made without an expiry (Go's zero time) and accepts it for ever, also
+    after its owner's password changed; the module's lifetime limit refuses and revokes it."""
+    owner = ZotApi(RegistryClient(registry.url, username=CI_USER, password=CI_PASSWORD), CI_USER)
+    forever = owner.create_api_key("laptop", [], "")  # as zot's UI or API make it
+    assert forever.key.expires_at is None and login_status(registry.url, CI_USER, forever.secret) == 200
+
+    (refused, kept), run = run_tasks(
+        tmp_path,
+        [task(registry.url, label="ci", expiration="never"), task(registry.url, label="ci")],
+        verbose=1,
+    )
+    assert refused["failed"] and "longer than max_lifetime_days (90)" in refused["msg"]
+    assert kept["revoked"] == [forever.key.uuid] and "outlive max_lifetime_days" in kept["reason"]
+    assert forever.secret not in run.stdout
+    assert login_status(registry.url, CI_USER, forever.secret) == 401
+    assert login_status(registry.url, CI_USER, kept["api_key"]) == 200

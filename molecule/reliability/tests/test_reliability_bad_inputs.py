@@ -233,6 +233,18 @@ CASES = [
         },
         ["zot_ldap.bind_pasword", "unknown"],
     ),
+    # zot gives every identity named "admin" the local admin's groups and API-key rights: an
+    # OpenID username claim other than email could name an IdP user like a local user.
+    (
+        "oidc-claim-could-name-a-local-user",
+        {
+            "zot_oidc_enabled": True,
+            "zot_oidc_issuer": "https://idp.example.test",
+            "zot_external_url": "https://zot.example.test",
+            "zot_oidc_claim_username": "preferred_username",
+        },
+        ["zot_htpasswd_users[0].name: ci could also be an OpenID user", "zot_oidc_claim_username"],
+    ),
     ("verify-without-pusher", {"zot_verify_pusher": {}}, ["zot_verify_pusher"]),
     ("binary-source-unknown", {"zot_binary_source": "download"}, ["zot_binary_source"]),
     (

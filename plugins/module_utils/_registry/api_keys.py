@@ -29,6 +29,10 @@ NEW_KEY_PLACEHOLDER = "(new key)"
 # a run or two still replaces a key well before it stops working.
 DEFAULT_EXPIRATION_DAYS = 90
 DEFAULT_ROTATE_BEFORE_DAYS = 30
+# The longest a key of the owner may live from now (0: no limit). zot accepts keys without an
+# expiry (it stores Go's zero time), and such a key works whatever happens to its owner's
+# password; a key over the limit is refused when asked for and revoked when found.
+DEFAULT_MAX_LIFETIME_DAYS = DEFAULT_EXPIRATION_DAYS
 # The ``expiration`` value that asks for a key that never expires (and is never rotated).
 NEVER = "never"
 
@@ -43,13 +47,24 @@ class ApiKeyError(Exception):
         self.result = result or {}
 
 
-def resolve_expiration(expiration, now, rotate_before_days):
+def resolve_expiration(expiration, now, rotate_before_days, max_lifetime_days=0):
     """Turn the ``expiration`` option into the moment a new key expires (None: never).
 
     ``expiration`` is a number of days from now (an int or a string of digits), an RFC 3339
     timestamp, or ``never``. It must lie beyond the rotation window, or every run would rotate
-    the key.
+    the key, and within ``max_lifetime_days`` of now (0: no limit).
     """
+    expires_at = _expiration_moment(expiration, now, rotate_before_days)
+    if max_lifetime_days and (expires_at is None or expires_at > now + timedelta(days=max_lifetime_days)):
+        raise ValueError(
+            "expiration %s is longer than max_lifetime_days (%d): a key must expire within %d "
+            "days (max_lifetime_days: 0 allows keys that never expire)"
+            % (expiration if expires_at else NEVER, max_lifetime_days, max_lifetime_days)
+        )
+    return expires_at
+
+
+def _expiration_moment(expiration, now, rotate_before_days):
     if expiration is None or expiration == "" or expiration == NEVER:
         return None
     if isinstance(expiration, bool):
@@ -102,12 +117,39 @@ def _newest_first(keys):
     return sorted(keys, key=age, reverse=True)
 
 
-def plan_api_key(keys, label, state, now, rotate_before_days):
+def overlived_keys(keys, now, max_lifetime_days):
+    """The owner's valid keys that would live longer than ``max_lifetime_days`` from now
+    (never-expiring ones included), whatever their label; none without a limit."""
+    if not max_lifetime_days:
+        return ()
+    limit = now + timedelta(days=max_lifetime_days)
+    return tuple(
+        key for key in keys if key.is_valid(now) and (key.expires_at is None or key.expires_at > limit)
+    )
+
+
+def plan_api_key(keys, label, state, now, rotate_before_days, max_lifetime_days=0):
     """Decide what to do with the keys labelled ``label`` (every key of the owner when
-    ``label`` is None, which only state absent allows).
+    ``label`` is None, which only state absent allows); every key of the owner that outlives
+    ``max_lifetime_days`` is revoked as well.
 
     ``keys`` are ApiKey objects (zot's list for the owner), ``now`` an aware datetime.
     """
+    overlived = overlived_keys(keys, now, max_lifetime_days)
+    plan = _plan_label(keys, label, state, now, rotate_before_days, overlived)
+    extra = tuple(key for key in _newest_first(overlived) if key not in plan.revoke)
+    if not extra:
+        return plan
+    return KeyPlan(
+        create=plan.create,
+        reason="%s; %d key(s) outlive max_lifetime_days (%d)" % (plan.reason, len(extra), max_lifetime_days),
+        keep=plan.keep,
+        revoke=plan.revoke + extra,
+        duplicates=tuple(key for key in plan.duplicates if key not in extra),
+    )
+
+
+def _plan_label(keys, label, state, now, rotate_before_days, overlived):
     labelled = _newest_first([key for key in keys if label is None or key.label == label])
     if state == "absent":
         if not labelled:
@@ -116,7 +158,7 @@ def plan_api_key(keys, label, state, now, rotate_before_days):
 
     if not labelled:
         return KeyPlan(create=True, reason="no key with this label")
-    valid = [key for key in labelled if key.is_valid(now)]
+    valid = [key for key in labelled if key.is_valid(now) and key not in overlived]
     if not valid:
         return KeyPlan(create=True, reason="every key with this label has expired", revoke=tuple(labelled))
     newest = valid[0]
@@ -144,6 +186,7 @@ def ensure_api_key(
     scopes=None,
     expiration=DEFAULT_EXPIRATION_DAYS,
     rotate_before_days=DEFAULT_ROTATE_BEFORE_DAYS,
+    max_lifetime_days=DEFAULT_MAX_LIFETIME_DAYS,
     all_labels=False,
     check_mode=False,
     now=None,
@@ -166,9 +209,9 @@ def ensure_api_key(
     now = now or datetime.now(timezone.utc)
     expires_at = None
     if state == "present":
-        expires_at = resolve_expiration(expiration, now, rotate_before_days)
+        expires_at = resolve_expiration(expiration, now, rotate_before_days, max_lifetime_days)
     keys = api.list_api_keys()
-    plan = plan_api_key(keys, label, state, now, rotate_before_days)
+    plan = plan_api_key(keys, label, state, now, rotate_before_days, max_lifetime_days)
     labelled = _newest_first([key for key in keys if label is None or key.label == label])
 
     result = {

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import identities
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention import (
     RetentionError,
     build_retention,
@@ -279,6 +280,24 @@ def _merge(base, extra):
     return base
 
 
+def own_origin(settings):
+    """zot's http.allowOrigin: the registry's own origin (zot_external_url, else its listener).
+
+    zot v2.1.20 sends `Access-Control-Allow-Origin: *` on its API paths (apikey, search, mgmt,
+    /v2) when allowOrigin is empty (pkg/common/http_server.go AddCORSHeaders). Naming zot's own
+    origin lets no other site's page read its answers; zot's UI is served from that origin and
+    needs no CORS. A UI on another origin is set with zot_config_extra.http.allowOrigin.
+    """
+    if settings.get("external_url"):
+        return settings["external_url"].rstrip("/")
+    host = str(settings["http_address"])
+    # Listening on every address: the loopback origin (no page is served from the wildcard).
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # noqa: S104
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host
+    return "%s://%s:%s" % ("https" if settings.get("tls_cert") else "http", host, settings["http_port"])
+
+
 def build_config(settings):
     """Return zot's config dict for the role settings (settings_from_variables)."""
     config_dir = settings["config_dir"].rstrip("/")
@@ -301,6 +320,7 @@ def build_config(settings):
     }
     if settings.get("external_url"):
         http["externalUrl"] = settings["external_url"].rstrip("/")
+    http["allowOrigin"] = own_origin(settings)
     if settings.get("http_compat"):
         http["compat"] = list(settings["http_compat"])
     if settings.get("tls_cert"):
@@ -317,8 +337,12 @@ def build_config(settings):
         auth["sessionKeysFile"] = "%s/%s" % (config_dir, SESSION_KEYS_FILE)
     if settings.get("htpasswd_users"):
         auth["htpasswd"] = {"path": "%s/%s" % (config_dir, HTPASSWD_FILE)}
+    local_names = [user["name"] for user in users]
     if settings.get("ldap"):
         auth["ldap"] = _ldap_config(settings["ldap"], "%s/%s" % (config_dir, LDAP_CREDENTIALS_FILE))
+        user_filter = identities.ldap_user_filter(settings["ldap"], local_names)
+        if user_filter:
+            auth["ldap"]["userFilter"] = user_filter
     oidc = _oidc_settings(settings)
     if oidc["enabled"]:
         if not settings.get("external_url"):
@@ -327,6 +351,10 @@ def build_config(settings):
                 "redirect URI <zot_external_url>%s from it)" % OIDC_CALLBACK_PATH
             )
         _require_secure_login_origin(settings["external_url"])
+        try:
+            identities.check_oidc_names(local_names, oidc.get("claim_username"))
+        except identities.IdentityNameError as exc:
+            raise ZotConfigError(str(exc)) from exc
         auth["openid"] = _openid_config(oidc, "%s/%s" % (config_dir, OIDC_CREDENTIALS_FILE))
     # zot turns API keys on whenever OpenID is configured; the config says so explicitly.
     if _flag(settings, "api_keys_enabled") or oidc["enabled"]:

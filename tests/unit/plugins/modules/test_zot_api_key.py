@@ -65,11 +65,11 @@ def test_creation_returns_secret_uuid_username_and_hides_the_password(capsys, zo
 
 
 def test_kept_key_returns_no_secret(capsys, zot):
-    zot.keys = [key("a")]
+    zot.keys = [key("a", expires_in_days=60)]
     code, result, _unused = run_module(capsys)
     assert code == 0 and result["changed"] is False
     assert "api_key" not in result
-    assert result["uuid"] == "a" and result["expiration_date"] is None
+    assert result["uuid"] == "a" and result["expiration_date"].endswith("Z")
 
 
 def test_check_mode_is_passed_through_and_changes_nothing(capsys, zot):

@@ -13,6 +13,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._registry.api_keys
     NEW_KEY_PLACEHOLDER,
     ApiKeyError,
     ensure_api_key,
+    overlived_keys,
     plan_api_key,
     resolve_expiration,
 )
@@ -180,7 +181,7 @@ def test_second_run_is_idempotent_and_returns_no_secret():
 
 def test_never_expiring_key_reports_no_expiration_date():
     api = FakeZotApi()
-    result = run(api, expiration="never")
+    result = run(api, expiration="never", max_lifetime_days=0)
     assert api.calls[0] == ("create", "ci", (), None)
     assert result["expiration_date"] is None
 
@@ -243,7 +244,11 @@ def test_absent_revokes_and_check_mode_only_predicts():
 
 
 def test_duplicates_are_reported_not_revoked():
-    api = FakeZotApi([key("new", created_days_ago=1), key("old", created_days_ago=9)])
+    newer, older = (
+        key("new", created_days_ago=1, expires_in_days=89),
+        key("old", created_days_ago=9, expires_in_days=81),
+    )
+    api = FakeZotApi([newer, older])
     result = run(api)
     assert result["changed"] is False
     assert result["uuid"] == "new" and result["duplicates"] == ["old"]
@@ -300,3 +305,35 @@ def test_keys_report_every_key_of_the_owner_after_the_run():
         ("laptop", "laptop", "2030-07-31T12:00:00Z"),
     ]
     assert all(set(entry) >= {"last_used", "created_at", "expired"} for entry in result["keys"])
+
+
+# --- max_lifetime_days ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expiration", ["never", 91, "2031-01-01T00:00:00Z"])
+def test_a_key_longer_than_the_maximum_lifetime_is_refused_before_any_call(expiration):
+    api = FakeZotApi()
+    with pytest.raises(ValueError, match=r"^expiration .* is longer than max_lifetime_days \(90\)"):
+        run(api, expiration=expiration)
+    assert api.calls == []
+
+
+def test_keys_that_outlive_the_maximum_are_revoked_whatever_their_label():
+    forever = key("forever", label="laptop")  # made in zot's UI without an expiry
+    far = key("far", label="deploy", expires_in_days=400)
+    fine = key("fine", label="other", expires_in_days=60)
+    api = FakeZotApi([forever, far, fine])
+    result = run(api, expiration=90)
+    assert result["changed"] and sorted(result["revoked"]) == ["far", "forever"]
+    assert sorted(k.uuid for k in api.keys) == ["fine", result["uuid"]]
+    assert "outlive max_lifetime_days (90)" in result["reason"]
+    # Without a limit they stay.
+    assert overlived_keys([forever, far, fine], NOW, 0) == ()
+
+
+def test_a_labelled_key_without_expiry_is_replaced_not_kept():
+    api = FakeZotApi([key("forever")])
+    result = run(api, expiration=90)
+    assert result["rotated"] and result["revoked"] == ["forever"]
+    assert [k.uuid for k in api.keys] == [result["uuid"]]
+    assert run(api, expiration=90)["changed"] is False

@@ -42,6 +42,7 @@ def test_minimal_config_has_no_optional_sections():
         "realm": "zot",
         "readTimeout": "60s",
         "writeTimeout": "60s",
+        "allowOrigin": "http://127.0.0.1:5000",
         "auth": {"failDelay": 2, "sessionKeysFile": "/etc/zot/session-keys.json"},
     }
     assert config["log"] == {"level": "info"}
@@ -512,3 +513,20 @@ def test_dedupe_is_on_except_on_s3_unless_set(dedupe, storage_s3, expected):
     if storage_s3:
         settings.update(cluster_members=[], redis_url="redis://127.0.0.1:6379/0")
     assert zot_config.build_config(settings)["storage"]["dedupe"] is expected
+
+
+@pytest.mark.parametrize(
+    "overrides, origin",
+    [
+        ({"external_url": "https://zot.example.org/"}, "https://zot.example.org"),
+        ({}, "http://127.0.0.1:5000"),
+        ({"http_address": "::"}, "http://[::1]:5000"),
+        ({"http_address": "fd00::5", "tls_cert": "/c", "tls_key": "/k"}, "https://[fd00::5]:5000"),
+        (
+            {"http_address": "10.0.0.5", "config_extra": {"http": {"allowOrigin": "https://ui.example"}}},
+            "https://ui.example",
+        ),
+    ],
+)
+def test_allow_origin_is_the_registrys_own_origin_never_the_wildcard(overrides, origin):
+    assert build(**overrides)["http"]["allowOrigin"] == origin

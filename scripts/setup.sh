@@ -14,9 +14,10 @@ mkdir -p "$cache"
 # the cluster benchmark runs them on loopback (bench/cluster_throughput.py); nginx-light: the
 # example proxy config in front of zot in the flood test (harness/nginx.py); prometheus: the
 # example scrape job and dashboard against real zot (harness/prometheus.py); caddy: the example
-# Caddyfile in front of zot (harness/caddy.py).
+# Caddyfile in front of zot (harness/caddy.py); chromium: the browser tests in zot's web UI
+# (tests/support/zot_ui.py).
 apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils
-  redis-server haproxy nginx-light prometheus caddy)
+  redis-server haproxy nginx-light prometheus caddy chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -111,7 +111,7 @@ def minikube_vars(tmp_path, **extra):
         "containerd_mirror_config_file": str(tmp_path / "config.toml"),
         "containerd_mirror_upstreams": [
             {"name": "docker.io", "urls": ["https://registry-1.docker.io"], "prefix": "docker.io"},
-            {"name": "ghcr.io", "urls": ["https://ghcr.io"], "prefix": "ghcr.io", "content": []},
+            {"name": "ghcr.io", "urls": ["https://ghcr.io"], "prefix": "ghcr.io", "tls_verify": False},
         ],
         **extra,
     }

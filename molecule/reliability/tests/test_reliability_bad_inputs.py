@@ -233,6 +233,46 @@ CASES = [
         },
         ["zot_ldap.bind_pasword", "unknown"],
     ),
+    # A misspelt key at any level of a structured variable (the role's argument spec): `group`
+    # would otherwise leave CI in no group, without push rights, and the run would pass.
+    (
+        "htpasswd-misspelt-groups-key",
+        {
+            "zot_htpasswd_users": [
+                {"name": "ci", "password": USERS[0]["password"], "group": USERS[0]["groups"]},
+                *USERS[1:],
+            ]
+        },
+        ["zot_htpasswd_users.group", "Supported parameters include: groups, machine, name, password"],
+    ),
+    (
+        "upstream-misspelt-key",
+        {
+            "zot_sync_upstreams": [
+                {
+                    "name": "docker.io",
+                    "urls": ["https://registry-1.docker.io"],
+                    "prefix": "docker.io",
+                    "tls_verfy": False,
+                }
+            ]
+        },
+        ["zot_sync_upstreams.tls_verfy", "unknown key"],
+    ),
+    (
+        "upstream-credentials-misspelt-key",
+        {
+            "zot_sync_upstreams": [
+                {
+                    "name": "docker.io",
+                    "urls": ["https://registry-1.docker.io"],
+                    "prefix": "docker.io",
+                    "credentials": {"username": "hub-user", "pasword": "hub-token"},
+                }
+            ]
+        },
+        ["zot_sync_upstreams.credentials.pasword", "Supported parameters include: password, username"],
+    ),
     # zot gives every identity named "admin" the local admin's groups and API-key rights: an
     # OpenID username claim other than email could name an IdP user like a local user.
     (

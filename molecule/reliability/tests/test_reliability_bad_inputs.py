@@ -358,6 +358,37 @@ CASES = [
         ["{busy_port}"],
         id="port-clash",
     ),
+    # zot opens these as the zot user inside the unit's sandbox; a check outside it passed
+    # them all and zot crash-looped with "permission denied" (docs/reliability.md).
+    pytest.param(
+        {
+            "zot_tls_cert": "{home_tls_dir}/tls.crt",
+            "zot_tls_key": "{home_tls_dir}/tls.key",
+            "zot_ready_timeout": 10,
+        },
+        ["zot_tls_cert {home_tls_dir}/tls.crt", "zot_tls_key {home_tls_dir}/tls.key", "ProtectHome=true"],
+        id="tls-files-under-home",
+    ),
+    pytest.param(
+        {"zot_storage_dir": "/home/zotops-storage"},
+        ["zot_storage_dir /home/zotops-storage", "hides it", "ProtectHome=true"],
+        id="storage-dir-under-home",
+    ),
+    pytest.param(
+        {"zot_log_dir": "/tmp/zotops-log"},  # noqa: S108 - a path the sandbox hides
+        ["zot_log_dir /tmp/zotops-log", "hides it", "PrivateTmp=true"],
+        id="log-dir-under-tmp",
+    ),
+    pytest.param(
+        {"zot_config_dir": "/tmp/zotops-config"},  # noqa: S108 - a path the sandbox hides
+        ["zot_config_dir /tmp/zotops-config", "PrivateTmp=true"],
+        id="secret-files-under-tmp",
+    ),
+    pytest.param(
+        {"zot_systemd_extra_service_settings": ["ReadOnlyPaths=/var/lib/zot"]},
+        ["zot_storage_dir /var/lib/zot", "makes it read-only", "ReadOnlyPaths"],
+        id="storage-dir-made-read-only",
+    ),
 ]
 
 
@@ -380,6 +411,19 @@ def tls_dir():
     rh.host_shell("install -d -m 0755 %s" % path)
     rh.host_shell(
         "install -m 0644 /dev/null %s/tls.crt && install -m 0600 /dev/null %s/tls.key" % (path, path)
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def home_tls_dir():
+    """TLS files under /home that the zot group may read (0640 root:zot): the unit's
+    ProtectHome hides them from zot all the same."""
+    path = "/home/zotops-test-tls"
+    rh.host_shell("install -d -m 0755 %s" % path)
+    rh.host_shell(
+        "install -m 0640 -g zot /dev/null %s/tls.crt && install -m 0640 -g zot /dev/null %s/tls.key"
+        % (path, path)
     )
     return path
 
@@ -409,12 +453,21 @@ def _params(cases):
 
 @pytest.mark.parametrize("extra_vars, expected", _params(CASES))
 def test_bad_input_fails_clearly_and_changes_nothing(
-    extra_vars, expected, restore_after, seed_image, fake_release, busy_port, tls_dir, absent_mount
+    extra_vars,
+    expected,
+    restore_after,
+    seed_image,
+    fake_release,
+    busy_port,
+    tls_dir,
+    home_tls_dir,
+    absent_mount,
 ):
     placeholders = {
         "{release}": fake_release,
         "{busy_port}": busy_port,
         "{tls_dir}": tls_dir,
+        "{home_tls_dir}": home_tls_dir,
         "{absent_mount}": absent_mount,
     }
     before = restore_after.baseline

@@ -9,6 +9,9 @@ import jinja2
 import pytest
 import yaml
 
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import sandbox
+
 ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "zot"
 
 
@@ -18,6 +21,11 @@ def role_defaults(**overrides):
     # roles/zot/vars/main.yml adds the S3 credentials to zot_environment; none here.
     values.setdefault("__zot_environment", values["zot_environment"])
     values.setdefault("__zot_config", {})
+    # roles/zot/vars/main.yml: the sandbox settings from the variables, as the filter gives them.
+    values.setdefault(
+        "__zot_unit_sandbox",
+        sandbox.unit_sandbox(zot_config.settings_from_variables(values), "cluster" in values["__zot_config"]),
+    )
     return values
 
 
@@ -50,7 +58,8 @@ def test_unit_is_sandboxed_by_default():
     assert settings["PrivateDevices"] == ["true"]
     assert settings["CapabilityBoundingSet"] == [""]
     assert settings["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
-    assert settings["SystemCallFilter"] == ["@system-service ~@privileged ~@resources"]
+    # Two lines: systemd reads "~" only at the start of a value (one line would allow all).
+    assert settings["SystemCallFilter"] == ["@system-service", "~@privileged @resources"]
     assert settings["ReadWritePaths"] == ["/var/lib/zot /var/log/zot"]
     assert settings["UMask"] == ["0027"]
     assert settings["LimitNOFILE"] == ["500000"]

@@ -156,6 +156,12 @@ options:
         runs only then, creating two keys for the pusher and revoking both.
     type: bool
     default: false
+  ui:
+    description:
+      - Whether zot's web UI is meant to be served (zot's C(extensions.ui)); the C(ui) check
+        then asks C(/) anonymously for the UI's page, or for a 404 when false. Omitted, the
+        check is skipped.
+    type: bool
   max_probes:
     description:
       - Upper bound of the policy-derived probes; the rest are dropped with a warning.
@@ -327,6 +333,7 @@ def main():
         ),
         client_ip=dict(type="str"),
         api_keys=dict(type="bool", default=False),
+        ui=dict(type="bool"),
         max_probes=dict(type="int", default=DEFAULT_LIMIT),
         repository=dict(type="str", default="zotops/registry-check"),
         pull_through=dict(

@@ -178,6 +178,7 @@ CASES = [
     ("anonymous-reads-private", add_to("private/**", "anonymousPolicy", "read"), "anonymous_access"),
     ("fail-delay-zero", set_path(0, "http", "auth", "failDelay"), "fail_delay"),
     ("api-keys-off", set_path(False, "http", "auth", "apikey"), "pusher_api_key"),
+    ("ui-missing", drop("extensions", "ui"), "ui"),
     (
         "metrics-open-to-anonymous",
         set_path(["read"], "http", "accessControl", "metrics", "anonymousPolicy"),
@@ -217,6 +218,7 @@ def checklist_options(url, **overrides):
         "metrics": {"path": "/metrics", "username": "prometheus", "password": PASSWORDS["prometheus"]},
         "fail_delay": DEFAULTS["zot_auth_fail_delay"],
         "api_keys": True,
+        "ui": True,
         "pull_through": [],
     }
     options.update(overrides)

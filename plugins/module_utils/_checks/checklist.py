@@ -910,6 +910,28 @@ def check_metrics_bystander(run):
     _metrics_probe(run, "metrics_bystander", run.accounts["bystander"])
 
 
+@check("ui", summary="zot's web UI is served at C(/) (O(ui=true)) or absent (O(ui=false))")
+def check_ui(run):
+    expected = run.options.get("ui")
+    if expected is None:
+        run.results.append(skipped("ui", "/", "ui option not set"))
+        return
+    status, value = attempt(lambda: run.client(None).http.request("GET", "/"), 200)
+    # zui's page; a registry without the UI answers 404 for every path outside its API.
+    served = status == 200 and b"<html" in value.body[:512].lower()
+    if expected:
+        observed = (
+            "web UI page"
+            if served
+            else "HTTP %s: %s" % (status, "not an HTML page" if status == 200 else value)
+        )
+    else:
+        observed = "web UI page" if served else "HTTP %s" % status
+    passed = served if expected else (status == 404)
+    want = "web UI page (ui)" if expected else "HTTP 404, no web UI (ui is off)"
+    run.results.append(check_result("ui", "/", passed, want, observed))
+
+
 @check("fail_delay", summary="a bad password is answered no sooner than O(fail_delay) seconds")
 def check_fail_delay(run):
     delay = run.options.get("fail_delay")

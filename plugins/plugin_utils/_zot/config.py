@@ -24,6 +24,7 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot.retention imp
     RetentionError,
     build_retention,
 )
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot.ui import UiSettingsError, ui_and_search
 from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import (
     render_tag_rules,
     retention_tags,
@@ -403,8 +404,14 @@ def build_config(settings):
         }
     if settings.get("sync_upstreams"):
         extensions["sync"] = sync_extension(settings["sync_upstreams"], config_dir)
-    for name in ("scrub", "search", "ui"):
-        if _flag(settings, "%s_enabled" % name):
+    if _flag(settings, "scrub_enabled"):
+        extensions["scrub"] = {"enable": True}
+    try:
+        search, ui = ui_and_search(settings, clustered=bool(shared.get("cluster")))
+    except UiSettingsError as exc:
+        raise ZotConfigError(str(exc)) from exc
+    for name, enabled in (("search", search), ("ui", ui)):
+        if enabled:
             extensions[name] = {"enable": True}
 
     config = {

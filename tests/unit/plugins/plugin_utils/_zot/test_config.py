@@ -35,7 +35,7 @@ def build(**overrides):
 
 
 def test_minimal_config_has_no_optional_sections():
-    config = build()
+    config = build(ui_enabled=False)
     assert config["http"] == {
         "address": "0.0.0.0",
         "port": "5000",
@@ -530,3 +530,12 @@ def test_dedupe_is_on_except_on_s3_unless_set(dedupe, storage_s3, expected):
 )
 def test_allow_origin_is_the_registrys_own_origin_never_the_wildcard(overrides, origin):
     assert build(**overrides)["http"]["allowOrigin"] == origin
+
+
+def test_a_full_flavour_registry_serves_the_ui_and_its_search_by_default():
+    assert build()["extensions"] == {"search": {"enable": True}, "ui": {"enable": True}}
+
+
+def test_the_ui_without_search_is_refused_naming_the_variable():
+    with pytest.raises(zot_config.ZotConfigError, match="^zot_ui_enabled: .*zot_search_enabled: true"):
+        build(ui_enabled=True, search_enabled=False)

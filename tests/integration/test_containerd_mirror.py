@@ -23,7 +23,8 @@ import urllib.request
 import pytest
 
 from tests.support.playbook import run_playbook
-from harness import docker_registry
+from harness import caddy, docker_registry
+from harness.tls import make_certificates
 
 PLAY = {
     "hosts": "localhost",
@@ -383,6 +384,33 @@ def test_containerd_pulls_through_zot_and_keeps_pulling_without_the_upstream(
 
     second = run_role(tmp_path, role_vars)
     assert second.recap["changed"] == 0
+
+
+@pytest.mark.integration
+def test_containerd_pulls_through_the_example_caddy_over_https(
+    tmp_path, start_registry, upstream, containerd
+):
+    """The plan's topology: zot on loopback behind Debian's Caddy (docs/examples/Caddyfile)
+    with a test CA, which the role names in hosts.toml (containerd_mirror_ca_file)."""
+    upstreams = shared_upstreams(upstream)
+    zot = start_registry(tmp_path, {"extensions": zot_sync(upstreams)})
+    certificates = make_certificates(str(tmp_path))
+    proxy = caddy.start(tmp_path, zot.host, certificates)
+    try:
+        role_vars = host_vars(
+            tmp_path, proxy, upstreams, containerd.config, containerd_mirror_ca_file=certificates["ca"]
+        )
+        assert run_role(tmp_path, role_vars).recap["failed"] == 0
+        assert (
+            f'ca = "{certificates["ca"]}"' in (tmp_path / "certs.d" / "docker.io" / "hosts.toml").read_text()
+        )
+        containerd.stop()
+        assert containerd.start(), "containerd does not start with the edited config"
+        containerd.pull(tmp_path / "certs.d")
+        # zot is reached only through Caddy: its cache now holds the image.
+        assert "docker.io/library/payload" in catalog(zot)
+    finally:
+        proxy.stop()
 
 
 @pytest.mark.integration

@@ -51,5 +51,5 @@ def start(tmp_path, upstream, certificates, port=None):
     env = dict(os.environ, HOME=str(prefix), XDG_DATA_HOME=str(prefix / "data"), XDG_CONFIG_HOME=str(prefix))
     argv = [binary(), "run", "--config", str(config), "--adapter", "caddyfile"]
     process = Process(argv, str(prefix), str(prefix / "out.log"), url + "/v2/", env=env)
-    process.url = url
+    process.url, process.host = url, "127.0.0.1:%d" % port
     return process.start()

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Throwaway certificates for servers and clients on loopback (openssl, Debian's)."""
 
+import base64
+import hashlib
 import os
 import subprocess
 
@@ -50,3 +52,15 @@ def client_session(ca, cert=None):
     # trust_env off: requests would take REQUESTS_CA_BUNDLE over the session's own CA.
     session.verify, session.trust_env, session.cert = ca, False, cert
     return session
+
+
+def spki_sha256(cert):
+    """base64 of the SHA-256 of the certificate's public key, as Chromium's
+    --ignore-certificate-errors-spki-list takes it to trust that one test certificate."""
+    public_key = subprocess.run(
+        ["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True, capture_output=True
+    ).stdout  # noqa: S603, S607 - fixed argv
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key, check=True, capture_output=True
+    ).stdout  # noqa: S603, S607 - fixed argv
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()

@@ -7,6 +7,8 @@ an API key in the UI and pushes with it, revokes it there; the break-glass admin
 password form; a guest browses; logout ends the session; a person in no group cannot write.
 Each step saves the screenshot docs/how-to/oidc-login-and-ci-keys.md shows."""
 
+import contextlib
+import shutil
 import subprocess
 
 import pytest
@@ -17,9 +19,10 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot.secret_files import secret_files
 
-from harness import zot
+from harness import caddy, zot
 from harness.process import free_port
 from harness.role_defaults import zot_role_default, zot_settings
+from harness.tls import make_certificates, spki_sha256
 from tests.support import dex
 from tests.support import ldap_directory as ldap
 from tests.support import zot_ui
@@ -36,59 +39,57 @@ METRICS = {
 }
 
 
+@contextlib.contextmanager
+def identity_chain_and_zot(tmp_path, zot_port, external_url):
+    """slapd, Dex with its LDAP connector, and zot listening on zot_port as the role renders
+    it (the role's defaults: the UI on) with OpenID through that Dex and external_url."""
+    with contextlib.ExitStack() as running:
+        directory = ldap.start_ldap_directory(tmp_path / "ldap")
+        running.callback(directory.stop)
+        dex_port = free_port()
+        config = dex.base_config(dex_port, [dex.ldap_connector(directory.url, directory.ca_file)])
+        config["staticClients"] = [
+            static_client("zot", "zot", [external_url + "/zot/auth/callback/oidc"], "ZOT_SECRET")
+        ]
+        (tmp_path / "dex").mkdir()
+        (tmp_path / "dex" / "config.yaml").write_text(yaml.safe_dump(config))
+        server = dex.serve(
+            tmp_path / "dex" / "config.yaml", tmp_path / "dex", dex_port, env={"ZOT_SECRET": CLIENT_SECRET}
+        )
+        running.callback(server.stop)
+        users = [ADMIN, METRICS]
+        settings = zot_settings(
+            config_dir=str(tmp_path),
+            storage_dir=str(tmp_path / "storage"),
+            http_port=zot_port,
+            external_url=external_url,
+            secure_session=external_url.startswith("https://"),
+            htpasswd_users=users,
+            oidc_enabled=True,
+            oidc_issuer=server.issuer,
+            oidc_client_secret=CLIENT_SECRET,
+            oidc_provider_name=PROVIDER,
+            sync_upstreams=[],
+            config_extra={},
+            audit_log_enabled=False,
+        )
+        oidc = {"enabled": True, "client_id": "zot", "client_secret": CLIENT_SECRET}
+        htpasswd = render_htpasswd(users, cost=zot_role_default("zot_htpasswd_bcrypt_cost"))
+        files = {
+            item["name"]: item["content"]
+            for item in secret_files({"htpasswd": htpasswd, "oidc": oidc})
+            if item["content"]
+        }
+        registry = zot.start(tmp_path, zot_config.build_config(settings), files)
+        running.callback(registry.stop)
+        yield registry
+
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    """slapd, Dex with its LDAP connector, and zot as the role renders it with OpenID through
-    that Dex; an image of the admin's in team/app."""
-    tmp_path = tmp_path_factory.mktemp("ui")
-    directory = ldap.start_ldap_directory(tmp_path / "ldap")
-    zot_port, dex_port = free_port(), free_port()
-    zot_url = f"http://127.0.0.1:{zot_port}"
-    config = dex.base_config(dex_port, [dex.ldap_connector(directory.url, directory.ca_file)])
-    config["staticClients"] = [
-        static_client("zot", "zot", [zot_url + "/zot/auth/callback/oidc"], "ZOT_SECRET")
-    ]
-    (tmp_path / "dex").mkdir()
-    (tmp_path / "dex" / "config.yaml").write_text(yaml.safe_dump(config))
-    server = dex.serve(
-        tmp_path / "dex" / "config.yaml", tmp_path / "dex", dex_port, env={"ZOT_SECRET": CLIENT_SECRET}
-    )
-    users = [ADMIN, METRICS]
-    settings = zot_settings(
-        config_dir=str(tmp_path),
-        storage_dir=str(tmp_path / "storage"),
-        http_port=zot_port,
-        external_url=zot_url,
-        htpasswd_users=users,
-        ui_enabled=True,
-        search_enabled=True,
-        oidc_enabled=True,
-        oidc_issuer=server.issuer,
-        oidc_client_secret=CLIENT_SECRET,
-        oidc_provider_name=PROVIDER,
-        sync_upstreams=[],
-        config_extra={},
-        audit_log_enabled=False,
-    )
-    oidc = {"enabled": True, "client_id": "zot", "client_secret": CLIENT_SECRET}
-    htpasswd = render_htpasswd(users, cost=zot_role_default("zot_htpasswd_bcrypt_cost"))
-    files = {
-        item["name"]: item["content"]
-        for item in secret_files({"htpasswd": htpasswd, "oidc": oidc})
-        if item["content"]
-    }
-    try:
-        running = zot.start(tmp_path, zot_config.build_config(settings), files)
-    except Exception:
-        server.stop()
-        directory.stop()
-        raise
-    try:
+    port = free_port()
+    with identity_chain_and_zot(tmp_path_factory.mktemp("ui"), port, f"http://127.0.0.1:{port}") as running:
         yield running
-    finally:
-        running.stop()
-        server.stop()
-        directory.stop()
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +111,9 @@ def sign_in(page, registry, uid, shots=None):
     zot_ui.sign_in_with_openid(page, registry.url, PROVIDER, uid, ldap.PEOPLE[uid][0], shots=shots)
 
 
-def push(layout, registry, uid, key, tag):
-    argv = ["skopeo", "copy", "--insecure-policy", "--dest-tls-verify=false"]
+def push(layout, registry, uid, key, tag, cert_dir=None):
+    tls = ["--dest-cert-dir", str(cert_dir)] if cert_dir else ["--dest-tls-verify=false"]
+    argv = ["skopeo", "copy", "--insecure-policy", *tls]
     argv += [
         "--dest-creds",
         f"{ldap.email(uid)}:{key}",
@@ -229,3 +231,39 @@ def test_a_person_in_no_group_gets_no_write_access(page, registry, tmp_path, mak
     make_oci_layout(tmp_path / "visitor", "build", b"visitor")
     refused = push(tmp_path / "visitor", registry, "visitor", key, "deadbee")
     assert refused.returncode != 0 and "denied" in refused.stderr, refused.stderr
+
+
+@pytest.fixture(scope="module")
+def behind_caddy(tmp_path_factory):
+    """The plan's topology: zot on a loopback listener behind Debian's Caddy running the
+    example Caddyfile with a test CA, zot_external_url on Caddy's https address."""
+    tmp_path = tmp_path_factory.mktemp("caddy")
+    certificates = make_certificates(str(tmp_path))
+    port = free_port()
+    with identity_chain_and_zot(tmp_path, free_port(), f"https://127.0.0.1:{port}") as registry:
+        proxy = caddy.start(tmp_path, registry.host, certificates, port=port)
+        try:
+            yield proxy, certificates
+        finally:
+            proxy.stop()
+
+
+def test_login_key_and_push_go_through_caddy(behind_caddy, tmp_path, make_oci_layout):
+    proxy, certificates = behind_caddy
+    trust = "--ignore-certificate-errors-spki-list=" + spki_sha256(certificates["cert"])
+    cert_dir = tmp_path / "certs"
+    cert_dir.mkdir()
+    shutil.copy(certificates["ca"], cert_dir / "ca.crt")
+    make_oci_layout(tmp_path / "one", "build", b"through caddy")
+    with zot_ui.chromium(extra_args=[trust]) as chromium:
+        page = chromium.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        sign_in(page, proxy, "ci-runner")
+        assert zot_ui.open_account_menu(page).get_by_text(ldap.email("ci-runner")).is_visible()
+        page.keyboard.press("Escape")
+        zot_ui.open_api_keys(page)
+        key = zot_ui.create_api_key(page, "ci-behind-caddy", "30 days")
+        pushed = push(tmp_path / "one", proxy, "ci-runner", key, "5a6b7c8", cert_dir=cert_dir)
+        assert pushed.returncode == 0, pushed.stderr
+        zot_ui.revoke_api_key(page, "ci-behind-caddy")
+    refused = push(tmp_path / "one", proxy, "ci-runner", key, "6b7c8d9", cert_dir=cert_dir)
+    assert refused.returncode != 0 and "unauthorized" in refused.stderr.lower(), refused.stderr

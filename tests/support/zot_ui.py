@@ -24,14 +24,14 @@ API_KEY = re.compile(r"^zak_[0-9a-f]{32}$")
 
 
 @contextlib.contextmanager
-def chromium():
+def chromium(extra_args=()):
     """A headless Chromium; each person gets a context of their own (browser.new_context())."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests need it
 
     if not pathlib.Path(CHROMIUM).exists():
         raise RuntimeError("chromium is not installed: run `bash scripts/setup.sh` (Debian's chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args))
         try:
             yield browser
         finally:

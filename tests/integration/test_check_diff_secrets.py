@@ -5,9 +5,12 @@ converged one.
 
 A podman systemd host (container zotops-secrets, zot on 127.0.0.1:5080) gets
 playbooks/site.yml --tags zot three times, each with -vvv: a dry run on the fresh host,
-a converge, and a second dry run. The dry run on the fresh host must succeed and name the
-files it would create; the second must change nothing. Every vault secret of the test
-inventory (tests/support/vault.py) is then searched for in all the output: one hit fails.
+a converge, and a second dry run. The dry run on the fresh host must succeed, name the
+files it would create and write nothing on the controller either; the second must change
+nothing. Every vault secret of the test inventory (tests/support/vault.py) and every machine
+secret the role generated is then searched for in all the output: one hit fails. The
+generated secrets are kept where the role keeps them by default, in the inventory
+directory, and only vault-encrypted.
 """
 
 import os
@@ -20,7 +23,7 @@ import time
 import pytest
 import yaml
 
-from tests.support.vault import INVENTORY, load_test_secrets
+from tests.support.vault import INVENTORY, load_test_secrets, machine_secret
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +76,8 @@ def _write_inventory(directory: pathlib.Path) -> pathlib.Path:
                     "ansible_connection": "podman",
                     "ansible_python_interpreter": "/usr/bin/python3",
                     "zot_http_port": PORT,
+                    # The role's default, which the shared group_vars move out of the inventory.
+                    "zot_machine_secrets_dir": "{{ inventory_dir }}/.zot-machine-secrets",
                 }
             }
         }
@@ -105,11 +110,19 @@ def runs(tmp_path_factory):
     _start_host(image)
     try:
         results = {"fresh check": _playbook(inventory, "--check", "--diff")}
+        # What the dry run left in the inventory directory besides the inventory itself.
+        results["fresh check"].controller_files = sorted(
+            str(path.relative_to(inventory.parent)) for path in inventory.parent.rglob("*")
+        )
         results["converge"] = _playbook(inventory, "--diff")
         results["converged check"] = _playbook(inventory, "--check", "--diff")
-        yield results
+        yield dict(results, inventory=inventory)
     finally:
         subprocess.run(["podman", "rm", "-f", HOST], capture_output=True, check=False)
+
+
+def _playbook_runs(runs):
+    return [(name, result) for name, result in runs.items() if name != "inventory"]
 
 
 def _recap(result: subprocess.CompletedProcess) -> str:
@@ -144,6 +157,22 @@ def test_dry_run_on_a_fresh_host_lists_what_it_would_create(runs):
     assert "changed=0 " not in _recap(result)
 
 
+def test_dry_run_writes_nothing_on_the_controller(runs):
+    assert runs["fresh check"].controller_files == ["group_vars", "hosts.yml"]
+
+
+def test_generated_secrets_are_vault_encrypted_in_the_inventory_directory(runs):
+    directory = _secrets_dir(runs)
+    assert sorted(path.name for path in directory.iterdir()) == ["ci-bot", "zotops-check-bystander"]
+    for path in directory.iterdir():
+        assert path.read_text().startswith("$ANSIBLE_VAULT;"), f"{path.name} is not vault-encrypted"
+        assert len(machine_secret(path)) == 43
+
+
+def _secrets_dir(runs) -> pathlib.Path:
+    return runs["inventory"].parent / ".zot-machine-secrets"
+
+
 def test_converge_then_dry_run_changes_nothing(runs):
     assert runs["converge"].returncode == 0, runs["converge"].stdout[-4000:] + runs["converge"].stderr[-2000:]
     result = runs["converged check"]
@@ -154,14 +183,13 @@ def test_converge_then_dry_run_changes_nothing(runs):
 def test_no_secret_in_any_output(runs):
     secrets = {name: str(value) for name, value in load_test_secrets().items()}
     assert secrets, "the test inventory's vault holds no secret to look for"
-    # The machine identities' secrets the role generated (the test inventory's
-    # zot_machine_secrets_dir).
-    generated = sorted((ROOT / ".cache" / "zot-machine-secrets").iterdir())
+    # The machine identities' secrets the role generated (zot_machine_secrets_dir).
+    generated = sorted(_secrets_dir(runs).iterdir())
     assert generated, "the role generated no machine secret (zot_machine_secrets_dir)"
-    secrets.update({f"generated secret of {path.name}": path.read_text().strip() for path in generated})
+    secrets.update({f"generated secret of {path.name}": machine_secret(path) for path in generated})
     leaks = [
         f"{name} in the {run} output ({stream})"
-        for run, result in runs.items()
+        for run, result in _playbook_runs(runs)
         for stream, text in (("stdout", result.stdout), ("stderr", result.stderr))
         for name, value in secrets.items()
         if value in text

@@ -10,11 +10,19 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 INVENTORY = pathlib.Path(__file__).resolve().parents[1] / "inventory"
 
 
+def _vault():
+    password = (INVENTORY / "vault-password.txt").read_bytes().strip()
+    return VaultLib([("default", VaultSecret(password))])
+
+
 def load_vault(path):
     """A vault-encrypted YAML file (the test inventory's password) as a dict."""
-    password = (INVENTORY / "vault-password.txt").read_bytes().strip()
-    vault = VaultLib([("default", VaultSecret(password))])
-    return yaml.safe_load(vault.decrypt(pathlib.Path(path).read_bytes()))
+    return yaml.safe_load(_vault().decrypt(pathlib.Path(path).read_bytes()))
+
+
+def machine_secret(path):
+    """A machine identity's secret the zot role generated (a vault-encrypted file)."""
+    return _vault().decrypt(pathlib.Path(path).read_bytes()).decode().strip()
 
 
 def load_test_secrets():

@@ -180,6 +180,35 @@ CASES = [
         ),
         ["policies[0].users[0]", "cii is not a local user"],
     ),
+    (
+        # CI's own group misspelt: zot would enforce the policy exactly, without CI's push.
+        "policy-takes-ci-push-away",
+        {"zot_htpasswd_users": [dict(USERS[0], groups=["artifact-workload"])] + USERS[1:]},
+        ["zot_verify_pusher (ci, CI pushes new tags)", "must be able to create"],
+    ),
+    (
+        "policy-takes-the-admins-delete-away",
+        policy(
+            ci_can("read", "create"),
+            adminPolicy=dict(ADMIN_POLICY, actions=["read", "create", "update"]),
+        ),
+        ["zot_verify_admin (admin", "must be able to delete"],
+    ),
+    (
+        "policy-group-nothing-can-fill",
+        policy(
+            {
+                "**": {
+                    "anonymousPolicy": ["read"],
+                    "policies": [
+                        {"groups": ["artifact-workloads"], "actions": ["read", "create"]},
+                        {"groups": ["release-managers"], "actions": ["read", "create"]},
+                    ],
+                }
+            }
+        ),
+        ['repositories["**"].policies[1].groups[0]', "has no members"],
+    ),
     ("fail-delay-negative", {"zot_auth_fail_delay": -1}, ["zot_auth_fail_delay"]),
     (
         "upstream-url-without-scheme",

@@ -24,7 +24,8 @@ description:
     C(bystander_access), C(pusher_access), C(admin_access) (the policy-derived probes, see
     below); C(pull_through) (each
     O(pull_through) image pulled anonymously);
-    C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(fail_delay) (a bad
+    C(metrics_anonymous), C(metrics_scraper) and C(metrics_bystander); C(ui) (with O(ui):
+    zot's web UI page at C(/), or 404 where it is off); C(fail_delay) (a bad
     password is answered no sooner than O(fail_delay) seconds)."
   - "The policy-derived probes: for every repository glob of O(access_control) the checklist
     picks a repository name zot governs with that glob (wildcards filled with
@@ -219,7 +220,7 @@ options:
     choices: [health, tls, mtls, anonymous_push, pusher_push, anonymous_catalog,
               anonymous_pull, pusher_overwrite, pusher_digest_overwrite, pusher_tag_rules, pusher_delete,
               admin_delete, pusher_api_key, anonymous_access, bystander_access, pusher_access, admin_access,
-              pull_through, metrics_anonymous, metrics_scraper, metrics_bystander, fail_delay]
+              pull_through, metrics_anonymous, metrics_scraper, metrics_bystander, ui, fail_delay]
 """
 
 EXAMPLES = r"""

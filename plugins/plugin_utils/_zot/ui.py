@@ -27,9 +27,11 @@ def _switch(value, default):
 
 def ui_and_search(settings, clustered):
     """(search on, UI on) for the role settings; clustered: the host is a cluster member."""
-    ui = _switch(settings.get("ui_enabled"), settings.get("flavour", "full") == "full" and not clustered)
-    search = _switch(settings.get("search_enabled"), ui)
-    if ui and not search:
+    full = settings.get("flavour", "full") == "full"
+    ui = _switch(settings.get("ui_enabled"), full and not clustered)
+    # The minimal flavour has neither: a UI asked for there is refused as such, not for search.
+    search = _switch(settings.get("search_enabled"), ui and full)
+    if full and ui and not search:
         raise UiSettingsError(
             "zot_ui_enabled: zot's web UI needs the search extension; set zot_search_enabled: "
             "true (or leave it unset)"

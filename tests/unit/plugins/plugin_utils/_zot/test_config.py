@@ -495,7 +495,13 @@ def test_retention_deletes_only_tags_the_tag_rules_let_ci_move():
 
 def test_switches_given_as_text_on_the_command_line_are_read_as_booleans():
     # `-e zot_storage_dedupe=false` reaches the filter as the text "false".
-    config = build(storage_dedupe="false", storage_gc="False", metrics_enabled="false", scrub_enabled="no")
+    config = build(
+        storage_dedupe="false",
+        storage_gc="False",
+        metrics_enabled="false",
+        scrub_enabled="no",
+        ui_enabled="false",
+    )
     assert config["storage"]["dedupe"] is False and config["storage"]["gc"] is False
     assert "extensions" not in config
     assert build(storage_dedupe="true")["storage"]["dedupe"] is True

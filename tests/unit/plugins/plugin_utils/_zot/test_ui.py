@@ -13,6 +13,7 @@ from ansible_collections.zotops.registry.plugins.plugin_utils._zot.ui import UiS
         ({}, False, (True, True)),  # full flavour, one registry: people log in to the UI
         ({"flavour": "full"}, True, (False, False)),  # a cluster member
         ({"flavour": "minimal"}, False, (False, False)),  # no UI in the minimal build
+        ({"flavour": "minimal", "ui_enabled": True}, False, (False, True)),  # refused as minimal
         ({"ui_enabled": False}, False, (False, False)),
         ({"ui_enabled": "false"}, False, (False, False)),  # -e zot_ui_enabled=false
         ({"ui_enabled": True}, True, (True, True)),  # asked for on a cluster member

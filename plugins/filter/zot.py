@@ -6,7 +6,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd, rollback
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import secret_files as zot_secret_files
 
 
@@ -45,4 +45,8 @@ class FilterModule(object):
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),
             "zot_htpasswd_generated": _wrap(htpasswd.generated_secret_users),
+            "zot_replaced_files": _wrap(rollback.replaced_files),
+            "zot_start_error": _wrap(rollback.start_error),
+            "zot_local_url": _wrap(rollback.local_url),
+            "zot_rollback_failure": _wrap(rollback.failure_line),
         }

@@ -9,13 +9,10 @@ repository name over 255 characters is refused before zot; zot's cookies gain Sa
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.secret_files import secret_files
-from harness import caddy, zot
+from harness import caddy
 from harness.oci_image import pull_image, push_image
 from harness.process import free_port
-from harness.role_defaults import zot_role_default, zot_settings
+from harness.role_defaults import start_zot_as_the_role_renders, zot_role_default
 from harness.tls import client_session, make_certificates
 
 pytestmark = pytest.mark.integration
@@ -36,24 +33,9 @@ def behind_caddy(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("caddy")
     certificates = make_certificates(str(tmp_path))
     port = free_port()
-    settings = zot_settings(
-        config_dir=str(tmp_path),
-        storage_dir=str(tmp_path / "storage"),
-        http_port=0,
-        external_url=f"https://127.0.0.1:{port}",
-        htpasswd_users=[CI, METRICS],
-        api_keys_enabled=True,
-        sync_upstreams=[],
-        config_extra={},
-        audit_log_enabled=False,
+    registry = start_zot_as_the_role_renders(
+        tmp_path, [CI, METRICS], external_url=f"https://127.0.0.1:{port}", api_keys_enabled=True
     )
-    config = zot_config.build_config(settings)
-    del config["http"]["port"]  # harness/zot.py picks a free one
-    htpasswd = render_htpasswd([CI, METRICS], cost=zot_role_default("zot_htpasswd_bcrypt_cost"))
-    files = {
-        item["name"]: item["content"] for item in secret_files({"htpasswd": htpasswd}) if item["content"]
-    }
-    registry = zot.start(tmp_path, config, files)
     proxy = caddy.start(tmp_path, registry.host, certificates, port=port)
     try:
         yield registry, proxy, certificates["ca"]

@@ -13,12 +13,9 @@ import time
 import pytest
 import requests
 
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.secret_files import secret_files
-from harness import prometheus, zot
+from harness import prometheus
 from harness.oci_image import pull_image, push_image
-from harness.role_defaults import zot_role_default, zot_settings
+from harness.role_defaults import start_zot_as_the_role_renders, zot_role_default
 
 pytestmark = pytest.mark.integration
 
@@ -54,24 +51,7 @@ def _value(scraper, expr):
 def scraped(tmp_path_factory):
     """Real zot as the role renders it, and Prometheus scraping it with and without the credential."""
     tmp_path = tmp_path_factory.mktemp("metrics")
-    users = [CI, METRICS]
-    settings = zot_settings(
-        config_dir=str(tmp_path),
-        storage_dir=str(tmp_path / "storage"),
-        http_port=0,
-        htpasswd_users=users,
-        secure_session=False,
-        sync_upstreams=[],
-        config_extra={},
-        audit_log_enabled=False,
-    )
-    config = zot_config.build_config(settings)
-    del config["http"]["port"]  # harness/zot.py picks a free one
-    htpasswd = render_htpasswd(users, cost=zot_role_default("zot_htpasswd_bcrypt_cost"))
-    files = {
-        item["name"]: item["content"] for item in secret_files({"htpasswd": htpasswd}) if item["content"]
-    }
-    registry = zot.start(tmp_path, config, files)
+    registry = start_zot_as_the_role_renders(tmp_path, [CI, METRICS], secure_session=False)
     password_file = tmp_path / "zot-metrics-password"
     password_file.write_text(METRICS["password"])
     jobs = [

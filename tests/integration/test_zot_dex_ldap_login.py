@@ -10,8 +10,6 @@ import subprocess
 
 import pytest
 import requests
-import yaml
-from ansible_collections.zotops.registry.plugins.plugin_utils._dex_config import static_client
 
 from harness.process import free_port
 from tests.support import dex
@@ -29,17 +27,9 @@ SESSION_KEYS = json.dumps({"hashKey": "h" * 64, "encryptKey": "e" * 32})
 def chain(tmp_path, start_registry):
     """slapd + Dex + zot; returns (zot, directory)."""
     directory = ldap.start_ldap_directory(tmp_path / "ldap")
-    zot_port, dex_port = free_port(), free_port()
+    zot_port = free_port()
     zot_url = f"http://127.0.0.1:{zot_port}"
-    config = dex.base_config(dex_port, [dex.ldap_connector(directory.url, directory.ca_file)])
-    config["staticClients"] = [
-        static_client("zot", "zot", [zot_url + "/zot/auth/callback/oidc"], "ZOT_SECRET")
-    ]
-    (tmp_path / "dex").mkdir()
-    (tmp_path / "dex" / "config.yaml").write_text(yaml.safe_dump(config))
-    server = dex.serve(
-        tmp_path / "dex" / "config.yaml", tmp_path / "dex", dex_port, env={"ZOT_SECRET": CLIENT_SECRET}
-    )
+    server = dex.serve_for_zot(tmp_path, directory, zot_url, CLIENT_SECRET)
     provider = {
         "name": "Dex",
         "issuer": server.issuer,

@@ -13,15 +13,10 @@ import subprocess
 
 import pytest
 import requests
-import yaml
-from ansible_collections.zotops.registry.plugins.plugin_utils._dex_config import static_client
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.htpasswd import render_htpasswd
-from ansible_collections.zotops.registry.plugins.plugin_utils._zot.secret_files import secret_files
 
-from harness import caddy, zot
+from harness import caddy
 from harness.process import free_port
-from harness.role_defaults import zot_role_default, zot_settings
+from harness.role_defaults import start_zot_as_the_role_renders, zot_role_default
 from harness.tls import make_certificates, spki_sha256
 from tests.support import dex
 from tests.support import ldap_directory as ldap
@@ -46,41 +41,20 @@ def identity_chain_and_zot(tmp_path, zot_port, external_url):
     with contextlib.ExitStack() as running:
         directory = ldap.start_ldap_directory(tmp_path / "ldap")
         running.callback(directory.stop)
-        dex_port = free_port()
-        config = dex.base_config(dex_port, [dex.ldap_connector(directory.url, directory.ca_file)])
-        config["staticClients"] = [
-            static_client("zot", "zot", [external_url + "/zot/auth/callback/oidc"], "ZOT_SECRET")
-        ]
-        (tmp_path / "dex").mkdir()
-        (tmp_path / "dex" / "config.yaml").write_text(yaml.safe_dump(config))
-        server = dex.serve(
-            tmp_path / "dex" / "config.yaml", tmp_path / "dex", dex_port, env={"ZOT_SECRET": CLIENT_SECRET}
-        )
+        server = dex.serve_for_zot(tmp_path, directory, external_url, CLIENT_SECRET)
         running.callback(server.stop)
-        users = [ADMIN, METRICS]
-        settings = zot_settings(
-            config_dir=str(tmp_path),
-            storage_dir=str(tmp_path / "storage"),
+        registry = start_zot_as_the_role_renders(
+            tmp_path,
+            [ADMIN, METRICS],
+            {"oidc": {"enabled": True, "client_id": "zot", "client_secret": CLIENT_SECRET}},
             http_port=zot_port,
             external_url=external_url,
             secure_session=external_url.startswith("https://"),
-            htpasswd_users=users,
             oidc_enabled=True,
             oidc_issuer=server.issuer,
             oidc_client_secret=CLIENT_SECRET,
             oidc_provider_name=PROVIDER,
-            sync_upstreams=[],
-            config_extra={},
-            audit_log_enabled=False,
         )
-        oidc = {"enabled": True, "client_id": "zot", "client_secret": CLIENT_SECRET}
-        htpasswd = render_htpasswd(users, cost=zot_role_default("zot_htpasswd_bcrypt_cost"))
-        files = {
-            item["name"]: item["content"]
-            for item in secret_files({"htpasswd": htpasswd, "oidc": oidc})
-            if item["content"]
-        }
-        registry = zot.start(tmp_path, zot_config.build_config(settings), files)
         running.callback(registry.stop)
         yield registry
 
@@ -93,8 +67,15 @@ def registry(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with zot_ui.chromium() as chromium:
+def caddy_certificates(tmp_path_factory):
+    """The test CA and Caddy's certificate; the browser trusts that one certificate."""
+    return make_certificates(str(tmp_path_factory.mktemp("tls")))
+
+
+@pytest.fixture(scope="module")
+def browser(caddy_certificates):
+    trust = "--ignore-certificate-errors-spki-list=" + spki_sha256(caddy_certificates["cert"])
+    with zot_ui.chromium(extra_args=[trust]) as chromium:
         yield chromium
 
 
@@ -234,36 +215,32 @@ def test_a_person_in_no_group_gets_no_write_access(page, registry, tmp_path, mak
 
 
 @pytest.fixture(scope="module")
-def behind_caddy(tmp_path_factory):
+def behind_caddy(tmp_path_factory, caddy_certificates):
     """The plan's topology: zot on a loopback listener behind Debian's Caddy running the
     example Caddyfile with a test CA, zot_external_url on Caddy's https address."""
     tmp_path = tmp_path_factory.mktemp("caddy")
-    certificates = make_certificates(str(tmp_path))
     port = free_port()
     with identity_chain_and_zot(tmp_path, free_port(), f"https://127.0.0.1:{port}") as registry:
-        proxy = caddy.start(tmp_path, registry.host, certificates, port=port)
+        proxy = caddy.start(tmp_path, registry.host, caddy_certificates, port=port)
         try:
-            yield proxy, certificates
+            yield proxy, caddy_certificates
         finally:
             proxy.stop()
 
 
-def test_login_key_and_push_go_through_caddy(behind_caddy, tmp_path, make_oci_layout):
+def test_login_key_and_push_go_through_caddy(behind_caddy, page, tmp_path, make_oci_layout):
     proxy, certificates = behind_caddy
-    trust = "--ignore-certificate-errors-spki-list=" + spki_sha256(certificates["cert"])
     cert_dir = tmp_path / "certs"
     cert_dir.mkdir()
     shutil.copy(certificates["ca"], cert_dir / "ca.crt")
     make_oci_layout(tmp_path / "one", "build", b"through caddy")
-    with zot_ui.chromium(extra_args=[trust]) as chromium:
-        page = chromium.new_context(viewport={"width": 1280, "height": 720}).new_page()
-        sign_in(page, proxy, "ci-runner")
-        assert zot_ui.open_account_menu(page).get_by_text(ldap.email("ci-runner")).is_visible()
-        page.keyboard.press("Escape")
-        zot_ui.open_api_keys(page)
-        key = zot_ui.create_api_key(page, "ci-behind-caddy", "30 days")
-        pushed = push(tmp_path / "one", proxy, "ci-runner", key, "5a6b7c8", cert_dir=cert_dir)
-        assert pushed.returncode == 0, pushed.stderr
-        zot_ui.revoke_api_key(page, "ci-behind-caddy")
+    sign_in(page, proxy, "ci-runner")
+    assert zot_ui.open_account_menu(page).get_by_text(ldap.email("ci-runner")).is_visible()
+    page.keyboard.press("Escape")
+    zot_ui.open_api_keys(page)
+    key = zot_ui.create_api_key(page, "ci-behind-caddy", "30 days")
+    pushed = push(tmp_path / "one", proxy, "ci-runner", key, "5a6b7c8", cert_dir=cert_dir)
+    assert pushed.returncode == 0, pushed.stderr
+    zot_ui.revoke_api_key(page, "ci-behind-caddy")
     refused = push(tmp_path / "one", proxy, "ci-runner", key, "6b7c8d9", cert_dir=cert_dir)
     assert refused.returncode != 0 and "unauthorized" in refused.stderr.lower(), refused.stderr

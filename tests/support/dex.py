@@ -18,10 +18,14 @@ with the command line, which leaves Dex running between them:
 import argparse
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
-from harness.process import Process, record_pid, stop_recorded
+import yaml
+from ansible_collections.zotops.registry.plugins.plugin_utils._dex_config import static_client
+
+from harness.process import Process, free_port, record_pid, stop_recorded
 from tests.support import ldap_directory as ldap
 
 CONNECTOR_ID = "ldap"
@@ -96,6 +100,21 @@ def serve(config_path, workdir, port, env=None):
     )
     process.issuer, process.port = issuer_for(port), port
     return process.start()
+
+
+def serve_for_zot(workdir, directory, zot_url, client_secret):
+    """Dex with its LDAP connector to `directory` (a running test directory) and zot as its
+    one client (id `zot`, redirect URI zot_url's callback, secret from the environment as the
+    dex_client role renders it); started under workdir/dex."""
+    port = free_port()
+    config = base_config(port, [ldap_connector(directory.url, directory.ca_file)])
+    config["staticClients"] = [
+        static_client("zot", "zot", [zot_url + "/zot/auth/callback/oidc"], "ZOT_SECRET")
+    ]
+    home = pathlib.Path(workdir) / "dex"
+    home.mkdir(parents=True)
+    (home / "config.yaml").write_text(yaml.safe_dump(config))
+    return serve(home / "config.yaml", home, port, env={"ZOT_SECRET": client_secret})
 
 
 def refused(config_path, env=None, timeout=20):

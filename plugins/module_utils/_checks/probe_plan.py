@@ -16,8 +16,10 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.engine imp
     LoadedPolicy,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (
-    example_name,
     glob_matches,
+)
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_overlap import (
+    example_name,
 )
 
 # Identity classes, in probe order. The metrics scraper has its own checks (metrics_*).

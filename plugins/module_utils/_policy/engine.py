@@ -57,9 +57,11 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import
 )
 from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (
     GlobError,
-    example_name,
     glob_matches,
     is_valid_glob,
+)
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_overlap import (
+    example_name,
     literal_affixes,
     overlapping_pairs,
 )

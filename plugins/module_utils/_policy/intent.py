@@ -17,7 +17,9 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.engine imp
     LoadedPolicy,
     check_requirements,
 )
-from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import example_name
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_overlap import (
+    example_name,
+)
 from ansible_collections.zotops.registry.plugins.module_utils._policy.tag_rules import probe_tags
 
 # Where the checklist pushes unless told otherwise (zot_registry_check's `repository`).

@@ -31,7 +31,9 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.engine imp
 from ansible_collections.zotops.registry.plugins.module_utils._policy.cel import (
     MIN_VERSION as CEL_MIN_VERSION,
 )
-from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import overlap_example
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_overlap import (
+    overlap_example,
+)
 
 VARIABLE = "zot_tag_rules"
 NETWORKS_VARIABLE = "zot_pusher_networks"

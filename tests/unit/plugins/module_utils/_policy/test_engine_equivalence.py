@@ -21,11 +21,13 @@ from ansible_collections.zotops.registry.plugins.module_utils._policy.engine imp
     validate_access_control,
 )
 from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (
-    CompiledGlob,
     GlobError,
     doublestar_match,
     glob_matches,
     is_valid_glob,
+)
+from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_overlap import (
+    CompiledGlob,
     overlap_example,
     overlapping_pairs,
 )

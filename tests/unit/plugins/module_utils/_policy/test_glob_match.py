@@ -3,10 +3,8 @@
 import pytest
 
 from ansible_collections.zotops.registry.plugins.module_utils._policy.glob_match import (
-    example_name,
     glob_matches,
     is_valid_glob,
-    overlap_example,
 )
 
 
@@ -96,19 +94,3 @@ def test_invalid_globs_are_refused_and_match_nothing(pattern):
 @pytest.mark.parametrize("pattern", ["**", "ci/**", "{a,b}/[xy]*", "a\\{b"])
 def test_valid_globs(pattern):
     assert is_valid_glob(pattern)
-
-
-def test_overlap_example_finds_a_repo_both_globs_match():
-    witness = overlap_example("ci/*", "*/x")
-    assert witness is not None
-    assert glob_matches("ci/*", witness) and glob_matches("*/x", witness)
-
-
-def test_overlap_example_none_for_disjoint_globs():
-    assert overlap_example("ci/*", "cd/*") is None
-    assert overlap_example("a/*", "a/*/b") is None
-
-
-def test_example_name_matches_its_glob():
-    for pattern in ("ci/**", "{prod,stage}/*/[a-c]x", "**", "apps/*"):
-        assert glob_matches(pattern, example_name(pattern))

@@ -14,6 +14,7 @@ import reliability_host as rh
 import yaml
 
 from test_reliability_bad_inputs import USERS
+from test_reliability_rollback import junk_tls
 
 SPEC = rh.ROOT / "roles" / "zot" / "meta" / "argument_specs.yml"
 # Options whose canary cannot be planted on this host, with the scenario that covers them.
@@ -26,11 +27,12 @@ NOT_PLANTED = {
     "zot_verify_pusher": "vault scan",
     "zot_verify_admin": "vault scan",
     "zot_verify_metrics": "vault scan",
-    # cluster mode needs its members, Redis and S3: molecule/cluster. zot itself logs the
-    # hash key and the Redis URL at start (docs/security-model.md).
-    "zot_cluster_hash_key": "molecule/cluster",
-    "zot_redis_url": "molecule/cluster",
-    "zot_storage_s3_credentials": "molecule/cluster",
+    # cluster mode needs its members, Redis and S3 (molecule/cluster): planted here only in
+    # the failing cluster run below (CLUSTER_CANARIES). zot itself logs the Redis URL at start
+    # (docs/security-model.md).
+    "zot_cluster_hash_key": "molecule/cluster, failing cluster run",
+    "zot_redis_url": "molecule/cluster, failing cluster run",
+    "zot_storage_s3_credentials": "molecule/cluster, failing cluster run",
 }
 
 
@@ -41,6 +43,32 @@ def canary(label):
 CANARIES = {
     name: canary(name) for name in ("htpasswd", "hash", "encrypt", "ldap", "upstream", "extra", "env")
 }
+CLUSTER_CANARIES = {name: canary(name) for name in ("redis", "s3-access", "s3-secret")}
+CLUSTER_CANARIES["cluster-hash"] = uuid.uuid4().hex[:16]  # zot's SipHash key: 16 bytes
+
+
+def failing_cluster():
+    """A cluster member whose Redis and S3 are not there: zot v2.1.20 logs its config (the
+    Redis URL with its password) and exits ("failed to ping redis cache")."""
+    return {
+        # This host and a member that is not there (a cluster has two at least).
+        "zot_cluster_members": [rh.REGISTRY, "127.0.0.1:9"],
+        "zot_cluster_hash_key": CLUSTER_CANARIES["cluster-hash"],
+        "zot_redis_url": "redis://:%s@127.0.0.1:9/0" % CLUSTER_CANARIES["redis"],
+        "zot_storage_s3": {
+            "bucket": "zot",
+            "region": "us-east-1",
+            "endpoint": "http://127.0.0.1:9",
+            "secure": False,
+        },
+        "zot_storage_s3_credentials": {
+            "access_key": CLUSTER_CANARIES["s3-access"],
+            "secret_key": CLUSTER_CANARIES["s3-secret"],
+        },
+        # zot verify refuses pull-through sync on remote storage without a download directory.
+        "zot_sync_upstreams": [],
+        "zot_ready_timeout": 10,
+    }
 
 
 def planted(config_extra=None):
@@ -119,6 +147,16 @@ def canary_runs(host_state):
         failing = planted({"http": {"realmm": CANARIES["extra"]}})
         runs["failing"] = rh.run_playbook(host_state.inventory, failing, extra_secrets=values)
         runs["leaks"] = host_leaks()
+        # Runs that start zot with secrets in its config and fail at the readiness wait: zot
+        # logs its config at start (so its journal holds them from here on), the run must not.
+        runs["not_ready"] = rh.run_playbook(
+            host_state.inventory, dict(planted(extra), **junk_tls()), extra_secrets=values
+        )
+        runs["cluster"] = rh.run_playbook(
+            host_state.inventory,
+            {**planted(), **failing_cluster()},
+            extra_secrets=values + list(CLUSTER_CANARIES.values()),
+        )
     finally:
         host_state.restore()
     return runs
@@ -137,6 +175,17 @@ def test_converge_with_canaries_succeeds_and_is_idempotent(canary_runs):
 def test_a_failing_run_with_canaries_fails_without_showing_them(canary_runs):
     # run_playbook already failed the fixture had any canary been in the output.
     assert canary_runs["failing"].returncode != 0 and "realmm" in canary_runs["failing"].output
+
+
+@pytest.mark.extended
+@pytest.mark.parametrize("run", ["not_ready", "cluster"])
+def test_a_run_zot_does_not_come_up_from_shows_no_canary(canary_runs, run):
+    # zot's own error line, never its config dump; the change is rolled back.
+    output = canary_runs[run].output
+    assert (
+        canary_runs[run].returncode != 0 and "rolled back: the previous state is serving again" in output
+    ), canary_runs[run]
+    assert "configuration settings" not in output
 
 
 @pytest.mark.extended

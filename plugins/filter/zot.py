@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd, rollback
+from ansible_collections.zotops.registry.plugins.plugin_utils._zot import key_owners
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import secret_files as zot_secret_files
 
 
@@ -45,6 +46,8 @@ class FilterModule(object):
             "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
             "zot_htpasswd_check": _wrap(htpasswd.check_users),
             "zot_htpasswd_generated": _wrap(htpasswd.generated_secret_users),
+            "zot_removed_key_owners": _wrap(key_owners.removed_owners),
+            "zot_rotated_key_owners": _wrap(key_owners.rotated_owners),
             "zot_replaced_files": _wrap(rollback.replaced_files),
             "zot_start_error": _wrap(rollback.start_error),
             "zot_local_url": _wrap(rollback.local_url),

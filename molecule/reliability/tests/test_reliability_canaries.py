@@ -41,7 +41,8 @@ def canary(label):
 
 
 CANARIES = {
-    name: canary(name) for name in ("htpasswd", "hash", "encrypt", "ldap", "upstream", "extra", "env")
+    name: canary(name)
+    for name in ("htpasswd", "hash", "encrypt", "ldap", "upstream", "extra", "env", "removed")
 }
 CLUSTER_CANARIES = {name: canary(name) for name in ("redis", "s3-access", "s3-secret")}
 CLUSTER_CANARIES["cluster-hash"] = uuid.uuid4().hex[:16]  # zot's SipHash key: 16 bytes
@@ -79,6 +80,8 @@ def planted(config_extra=None):
     in runs that never start zot with it: the dry run and the failing run."""
     return {
         "zot_htpasswd_users": USERS + [{"name": "canary", "password": CANARIES["htpasswd"][:60]}],
+        # Not in the live htpasswd, so only passed around: a user removed earlier.
+        "zot_htpasswd_removed_users": [{"name": "canary-removed", "password": CANARIES["removed"][:60]}],
         "zot_session_keys": {
             "hash_key": CANARIES["hash"][:64].ljust(64, "x"),
             "encrypt_key": CANARIES["encrypt"][:32],

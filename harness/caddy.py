@@ -6,18 +6,14 @@ Caddyfile (docs/examples/Caddyfile) with a test certificate for 127.0.0.1."""
 import os
 import pathlib
 import re
-import shutil
 
-from harness.process import Process, free_port
+from harness.process import Process, debian_binary, free_port
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "Caddyfile"
 
 
 def binary():
-    path = shutil.which("caddy") or "/usr/bin/caddy"
-    if not pathlib.Path(path).exists():
-        raise RuntimeError("caddy is not installed: run `bash scripts/setup.sh` (Debian's caddy)")
-    return path
+    return debian_binary("caddy", "caddy")
 
 
 def example_on_loopback(upstream, port, cert, key):

@@ -5,18 +5,14 @@ config (docs/examples/nginx-zot.conf) with its TLS lines taken out."""
 
 import pathlib
 import re
-import shutil
 
-from harness.process import Process, free_port
+from harness.process import Process, debian_binary, free_port
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "nginx-zot.conf"
 
 
 def binary():
-    path = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not pathlib.Path(path).exists():
-        raise RuntimeError("nginx is not installed: run `bash scripts/setup.sh` (Debian's nginx-light)")
-    return path
+    return debian_binary("nginx", "nginx-light", "/usr/sbin")
 
 
 def example_on_loopback(upstream_url, port):

@@ -4,6 +4,7 @@
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -13,6 +14,15 @@ import urllib.error
 import urllib.request
 
 READY_TIMEOUT = 20
+
+
+def debian_binary(name, package, directory="/usr/bin"):
+    """Path of a program from one of Debian's packages that scripts/setup.sh installs; a
+    clear error naming the package when it is missing."""
+    path = shutil.which(name) or os.path.join(directory, name)
+    if not os.path.exists(path):
+        raise RuntimeError(f"{name} is not installed: run `bash scripts/setup.sh` (Debian's {package})")
+    return path
 
 
 def free_port():

@@ -6,7 +6,6 @@ job (docs/examples/prometheus-zot.yml) pointed at it, every two seconds."""
 import copy
 import json
 import pathlib
-import shutil
 import time
 import urllib.error
 import urllib.parse
@@ -14,16 +13,13 @@ import urllib.request
 
 import yaml
 
-from harness.process import READY_TIMEOUT, Process, free_port
+from harness.process import READY_TIMEOUT, debian_binary, Process, free_port
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "prometheus-zot.yml"
 
 
 def binary():
-    path = shutil.which("prometheus") or "/usr/bin/prometheus"
-    if not pathlib.Path(path).exists():
-        raise RuntimeError("prometheus is not installed: run `bash scripts/setup.sh` (Debian's prometheus)")
-    return path
+    return debian_binary("prometheus", "prometheus")
 
 
 def example_job():

@@ -13,7 +13,7 @@ import urllib.request
 
 import yaml
 
-from harness.process import READY_TIMEOUT, debian_binary, Process, free_port
+from harness.process import READY_TIMEOUT, Process, debian_binary, free_port
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "prometheus-zot.yml"
 

@@ -15,9 +15,12 @@ mkdir -p "$cache"
 # example proxy config in front of zot in the flood test (harness/nginx.py); prometheus: the
 # example scrape job and dashboard against real zot (harness/prometheus.py); caddy: the example
 # Caddyfile in front of zot (harness/caddy.py); chromium: the browser tests in zot's web UI
-# (tests/support/zot_ui.py).
+# (tests/support/zot_ui.py); postgresql and the build libraries: authentik from source
+# (harness/authentik.py).
 apt_packages=(podman runc debootstrap skopeo containerd docker-registry python3-venv uidmap xz-utils curl slapd ldap-utils
-  redis-server haproxy nginx-light prometheus caddy chromium)
+  redis-server haproxy nginx-light prometheus caddy chromium
+  postgresql libpq-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libxslt1-dev libkrb5-dev krb5-multidev pkg-config
+  build-essential)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -41,7 +44,7 @@ if [[ ! -f "$conf" ]]; then
   printf '# Written by zotops.registry scripts/setup.sh\n[engine]\nruntime = "runc"\n' > "$conf"
 fi
 # Debian starts these services on their default ports; the tests run their own instances.
-for service in docker-registry redis-server haproxy prometheus prometheus-node-exporter caddy; do
+for service in docker-registry redis-server haproxy prometheus prometheus-node-exporter caddy postgresql; do
   if systemctl is-active --quiet "$service" 2>/dev/null; then systemctl disable --now "$service" || true; fi
 done
 
@@ -67,6 +70,14 @@ scripts/get-zot.sh full > "$cache/zot-binary"
 scripts/get-zot.sh minimal > "$cache/zot-minimal-binary"
 # Dex, for the identity-chain tests (scripts/get-dex.sh).
 scripts/get-dex.sh > "$cache/dex-binary"
+
+# authentik for the authentik_* modules and the authentik_client role: its venv and a migrated
+# template database, built once from $ZOTOPS_SHARED/authentik and cached (harness/authentik.py).
+if ! authentik_root=$(.venv/bin/python -m harness.authentik build); then
+  echo "setup: could not build authentik from ${ZOTOPS_SHARED:-../shared}/authentik (its logs: ~/.cache/zotops/authentik/*/logs)" >&2
+  exit 1
+fi
+echo "setup: authentik in $authentik_root" >&2
 
 # The S3 server of the cluster scenario and benchmark.
 scripts/get-versitygw.sh > "$cache/versitygw-binary"

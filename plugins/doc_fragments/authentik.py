@@ -32,8 +32,8 @@ options:
         is not signed by a CA the managed host already trusts.
     type: path
 notes:
-  - Supports Authentik 2024.8 and later. The release is read from C(/api/v3/admin/version/)
-    where the request format depends on it.
+  - Supports Authentik 2025.12 (tested against 2025.12.4). The release is read from
+    C(/api/v3/admin/version/) first; any other release is refused with its version.
   - Objects are found by a filtered list request that must match at most one object; more
     than one match is an error naming the filter.
 """

@@ -9,8 +9,6 @@ short_description: Ensure an OAuth2/OpenID Connect provider exists in Authentik
 description:
   - Finds the provider by O(name) and creates it, or updates only the fields that differ
     from the options given. Fields the module has no option for are left alone.
-  - Redirect URIs are sent in the format the server speaks; a list of objects since
-    Authentik 2024.10, one URL per line before.
 version_added: "0.1.0"
 author:
   - zotops maintainers (@zotops)
@@ -49,23 +47,16 @@ options:
         type: str
         required: true
       matching_mode:
-        description: How Authentik compares the URI (Authentik 2024.10 and later for C(regex)).
+        description: How Authentik compares the URI.
         type: str
         choices: [strict, regex]
         default: strict
-      type:
-        description:
-          - C(authorization) or C(logout).
-          - Authentik 2026.5 and later; older servers get no type, and C(logout) entries are left
-            out for them.
-        type: str
-        choices: [authorization, logout]
   authorization_flow:
     description: Slug of the flow that authorizes the client.
     type: str
     default: default-provider-authorization-implicit-consent
   invalidation_flow:
-    description: Slug of the flow that ends the session (ignored before Authentik 2024.10).
+    description: Slug of the flow that ends the session.
     type: str
     default: default-provider-invalidation-flow
   signing_key:
@@ -147,7 +138,6 @@ def main():
             options=dict(
                 url=dict(type="str", required=True),
                 matching_mode=dict(type="str", choices=["strict", "regex"], default="strict"),
-                type=dict(type="str", choices=["authorization", "logout"]),
             ),
         ),
         authorization_flow=dict(type="str", default="default-provider-authorization-implicit-consent"),

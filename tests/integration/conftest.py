@@ -7,16 +7,14 @@
   .url .host .root .stop() .restart() .log_text(); every process is stopped at teardown
 - htpasswd_line: (user, password) -> "user:$2y$10$..."
 - make_oci_layout: (path, tag, payload) -> manifest digest of a tiny OCI layout for skopeo
-- start_authentik: factory (version=..., token=...) -> tests.support.authentik.Authentik of a
-  running Authentik double, stopped at teardown
+- authentik: one real authentik (harness/authentik.py) for the whole session, on a fresh copy
+  of its template database; tests share it, so each uses names of its own
 """
-
-import signal
 
 import pytest
 
-from tests.support import authentik
 from tests.support.oci_layout import make_oci_layout as _make_oci_layout
+from harness import authentik as authentik_process
 from harness import zot as zot_process
 
 
@@ -54,16 +52,9 @@ def make_oci_layout():
     return _make_oci_layout
 
 
-@pytest.fixture
-def start_authentik(tmp_path):
-    procs = []
-
-    def start(version="2026.8.5", token=authentik.API_TOKEN):
-        proc, double = authentik.start_double(tmp_path, token=token, version=version)
-        procs.append(proc)
-        return double
-
-    yield start
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+@pytest.fixture(scope="session")
+def authentik(tmp_path_factory):
+    # One start per session: a start takes 40-60 s (migrations come from the template).
+    server = authentik_process.start(tmp_path_factory.mktemp("authentik"))
+    yield server
+    server.stop()

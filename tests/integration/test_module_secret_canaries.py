@@ -6,7 +6,7 @@ or a failing task, nor does a secret a module returns (an API key, a service-acc
 
 The planted options are derived from the modules' own argument specs (every option, at any
 depth, marked no_log): a new secret option fails test_every_secret_option_gets_a_canary until
-a task here plants it. The tasks run against real zot and the Authentik double on loopback.
+a task here plants it. The tasks run against real zot and real authentik on loopback.
 The roles' secrets are covered beside their own tests (reliability scenario for zot,
 test_dex_client, test_containerd_mirror, test_authentik_client).
 """
@@ -128,20 +128,29 @@ def registry_tasks(url):
 def authentik_tasks(url):
     """Each Authentik module with the canary API token (succeeding), and with a wrong one."""
     api = {"url": url, "token": AUTHENTIK_TOKEN}
+    # Names of their own: the session's one authentik is shared with other tests.
     return [
-        {"zotops.registry.authentik_group": dict(api, name="artifact-workloads")},
-        {"zotops.registry.authentik_service_account": dict(api, name="zot-ci")},
-        {"zotops.registry.authentik_group_member": dict(api, group="artifact-workloads", username="zot-ci")},
+        {"zotops.registry.authentik_group": dict(api, name="leak-check-workloads")},
+        {"zotops.registry.authentik_service_account": dict(api, name="leak-check-ci")},
+        {
+            "zotops.registry.authentik_group_member": dict(
+                api, group="leak-check-workloads", username="leak-check-ci"
+            )
+        },
         {
             "zotops.registry.authentik_oauth2_provider": dict(
                 api,
-                name="zot",
-                client_id="zot",
+                name="leak-check",
+                client_id="leak-check",
                 client_secret=CLIENT_SECRET,
                 redirect_uris=[{"url": "https://zot.example.test/zot/auth/callback/oidc"}],
             )
         },
-        {"zotops.registry.authentik_application": dict(api, slug="zot", name="zot", provider="zot")},
+        {
+            "zotops.registry.authentik_application": dict(
+                api, slug="leak-check", name="leak-check", provider="leak-check"
+            )
+        },
         {
             "zotops.registry.authentik_group": {"url": url, "token": canary("wrong-token"), "name": "x"},
             "ignore_errors": True,
@@ -182,9 +191,18 @@ def test_every_secret_option_gets_a_canary():
     assert planted == {name: paths for name, paths in derived.items() if paths}
 
 
-@pytest.mark.parametrize("check", [False, True], ids=["run", "check"])
-def test_no_canary_leaves_through_output(tmp_path, registry, start_authentik, check):
-    authentik = start_authentik(token=AUTHENTIK_TOKEN)
+@pytest.fixture(scope="module")
+def canary_token_authentik(authentik):
+    """The session's authentik, also accepting the canary API token."""
+    if authentik.one("/core/tokens/", identifier="leak-check-api") is None:
+        authentik.api_token("leak-check-api", AUTHENTIK_TOKEN)
+    return authentik
+
+
+# The check run comes first: on a fresh authentik it predicts creating everything.
+@pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
+def test_no_canary_leaves_through_output(tmp_path, registry, canary_token_authentik, check):
+    authentik = canary_token_authentik
     tasks = every_task(registry, authentik)
     if check:  # in a dry run later tasks miss what earlier ones would have created
         tasks = [dict(task, ignore_errors=True) for task in tasks]

@@ -22,14 +22,10 @@ from ansible_collections.zotops.registry.plugins.module_utils._registry.http_cli
 # What diffs and results show instead of a secret value.
 SECRET_PLACEHOLDER = "********"  # noqa: S105 - the mask, not a secret
 
-# Authentik 2024.10 turned OAuth2 redirect_uris from a newline-separated string into a
-# list of {matching_mode, url} objects and added the provider's invalidation_flow.
-REDIRECT_URI_OBJECTS_SINCE = (2024, 10)
-# 2026.5 added redirect_uri_type (authorization or logout) to those objects and began checking
-# post-logout redirects against the logout entries; earlier servers drop the field silently.
-REDIRECT_URI_TYPES_SINCE = (2026, 5)
-# 2024.8 moved scope mappings to /propertymappings/provider/scope/, the path these modules use.
-OLDEST_SUPPORTED = (2024, 8)
+# The one release line these modules speak and are tested against (real authentik 2025.12.4,
+# tests/integration/test_authentik_client.py). Its API format is not versioned, so another
+# release is refused rather than sent requests written for this one.
+SUPPORTED_RELEASE = (2025, 12)
 
 
 def authentik_argument_spec():
@@ -104,13 +100,16 @@ class AuthentikAPI:
 
     @classmethod
     def from_module(cls, module):
+        """The API of the module's server; AuthentikError when its release is not supported."""
         params = module.params
-        return cls(
+        api = cls(
             params["url"],
             params["token"],
             validate_certs=params["validate_certs"],
             ca_path=params["ca_path"],
         )
+        api.version()
+        return api
 
     def call(self, method, path, params=None, body=None, expected=None):
         """One request; returns the decoded JSON body (None when there is none)."""
@@ -141,19 +140,13 @@ class AuthentikAPI:
         if self._version is None:
             current = self.call("GET", "/admin/version/")["version_current"]
             version = parse_version(current)
-            if version < OLDEST_SUPPORTED:
+            if version[:2] != SUPPORTED_RELEASE:
                 raise AuthentikError(
-                    "Authentik %s is older than %d.%d, the oldest release these modules support"
-                    % ((current,) + OLDEST_SUPPORTED)
+                    "Authentik %s is not supported: these modules support Authentik %d.%d only"
+                    % ((current,) + SUPPORTED_RELEASE)
                 )
             self._version = version
         return self._version
-
-    def uses_redirect_uri_objects(self):
-        return self.version() >= REDIRECT_URI_OBJECTS_SINCE
-
-    def uses_redirect_uri_types(self):
-        return self.version() >= REDIRECT_URI_TYPES_SINCE
 
     def find_one(self, path, **filters):
         """The single object matching ``filters`` at list endpoint ``path``, or None.

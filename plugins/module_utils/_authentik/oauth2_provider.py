@@ -4,7 +4,7 @@
 """Desired state of an Authentik OAuth2/OpenID provider, for the authentik_oauth2_provider module.
 
 Turns the module's human-readable references (flow slugs, certificate name, scope names)
-into the primary keys Authentik wants, and speaks both redirect URI formats.
+into the primary keys Authentik wants.
 """
 
 from ansible_collections.zotops.registry.plugins.module_utils._authentik.api import (
@@ -35,57 +35,13 @@ SECRET_FIELDS = ("client_secret",)
 
 
 def redirect_uri_entries(items):
-    """Module option entries -> Authentik's ``[{matching_mode, url[, redirect_uri_type]}]``.
-
-    An entry has ``url``, ``matching_mode`` and optionally ``type`` (``authorization`` or
-    ``logout``, known only to recent Authentik releases).
-    """
-    entries = []
-    for item in items:
-        entry = {"matching_mode": item.get("matching_mode") or "strict", "url": item["url"]}
-        if item.get("type"):
-            entry["redirect_uri_type"] = item["type"]
-        entries.append(entry)
-    return entries
-
-
-def redirect_uris_for_server(entries, uses_objects, uses_types=False):
-    """Entries in the format the server speaks: objects, or one URL per line before 2024.10.
-
-    Servers before 2026.5 have no redirect URI types: every URI they hold is an authorization
-    URI and they do not check post-logout redirects. There a ``logout`` entry is left out
-    (sending it would allow it as an authorization redirect) and the type of the others is
-    not sent.
-    """
-    if not uses_types:
-        entries = [
-            {"matching_mode": entry["matching_mode"], "url": entry["url"]}
-            for entry in entries
-            if entry.get("redirect_uri_type") != "logout"
-        ]
-    if uses_objects:
-        return entries
-    for index, entry in enumerate(entries):
-        if entry["matching_mode"] != "strict":
-            raise AuthentikError(
-                "redirect_uris[%d]: matching_mode %s needs Authentik 2024.10 or later"
-                % (index, entry["matching_mode"])
-            )
-    return "\n".join(entry["url"] for entry in entries)
+    """Module option entries -> Authentik's ``[{matching_mode, url}]``."""
+    return [{"matching_mode": item.get("matching_mode") or "strict", "url": item["url"]} for item in items]
 
 
 def canonical_redirect_uris(value):
-    """Either format -> sorted (matching_mode, url, type) tuples, for comparing."""
-    if isinstance(value, str):
-        value = [{"url": line.strip()} for line in value.splitlines() if line.strip()]
-    return sorted(
-        (
-            entry.get("matching_mode") or "strict",
-            entry["url"],
-            entry.get("redirect_uri_type") or "authorization",
-        )
-        for entry in value or []
-    )
+    """Sorted (matching_mode, url) tuples, for comparing."""
+    return sorted((entry.get("matching_mode") or "strict", entry["url"]) for entry in value or [])
 
 
 def _ids(value):
@@ -120,11 +76,10 @@ def resolve_references(api, params):
             api.require_one(SCOPE_MAPPINGS_PATH, "scope mapping", managed=scope_mapping_key(s))["pk"]
             for s in params["scope_mappings"]
         ],
-    }
-    if api.uses_redirect_uri_objects():
-        refs["invalidation_flow"] = api.require_one(
+        "invalidation_flow": api.require_one(
             FLOWS_PATH, "invalidation flow", slug=params["invalidation_flow"]
-        )["pk"]
+        )["pk"],
+    }
     if params.get("signing_key"):
         refs["signing_key"] = api.require_one(
             KEYPAIRS_PATH, "certificate-key pair", name=params["signing_key"]
@@ -132,7 +87,7 @@ def resolve_references(api, params):
     return refs
 
 
-def desired_provider(params, refs, uses_objects, uses_types=False):
+def desired_provider(params, refs):
     """The provider body to create, or to compare against an existing provider."""
     if params["client_type"] == "confidential" and params.get("client_secret") == "":
         raise AuthentikError("client_secret: must not be empty for a confidential client")
@@ -140,9 +95,7 @@ def desired_provider(params, refs, uses_objects, uses_types=False):
         "name": params["name"],
         "client_type": params["client_type"],
         "client_id": params["client_id"],
-        "redirect_uris": redirect_uris_for_server(
-            redirect_uri_entries(params["redirect_uris"]), uses_objects, uses_types
-        ),
+        "redirect_uris": redirect_uri_entries(params["redirect_uris"]),
     }
     if params.get("client_secret") is not None:
         body["client_secret"] = params["client_secret"]
@@ -153,7 +106,7 @@ def desired_provider(params, refs, uses_objects, uses_types=False):
 def ensure_provider(api, params, check_mode):
     """(changed, before, after) for the provider named ``params['name']``."""
     refs = resolve_references(api, params)
-    desired = desired_provider(params, refs, api.uses_redirect_uri_objects(), api.uses_redirect_uri_types())
+    desired = desired_provider(params, refs)
     return ensure_object(
         api,
         PROVIDERS_PATH,

@@ -19,7 +19,6 @@ from ansible_collections.zotops.registry.plugins.module_utils._authentik.oauth2_
     NORMALIZE,
     canonical_redirect_uris,
     redirect_uri_entries,
-    redirect_uris_for_server,
     scope_mapping_key,
 )
 
@@ -27,7 +26,7 @@ from ansible_collections.zotops.registry.plugins.module_utils._authentik.oauth2_
 class ScriptedAPI(AuthentikAPI):
     """Answers calls from a dict {(method, path): response} and records them."""
 
-    def __init__(self, answers, version="2026.8.5"):
+    def __init__(self, answers, version="2025.12.4"):
         super().__init__("https://auth.example.test", "token")
         self.answers = answers
         self.calls = []
@@ -49,11 +48,18 @@ def test_parse_version():
         parse_version("latest")
 
 
-def test_too_old_server_is_refused(monkeypatch):
+@pytest.mark.parametrize("release", ["2025.10.3", "2026.2.0", "2024.8.4"])
+def test_a_release_other_than_2025_12_is_refused_with_its_version(monkeypatch, release):
     api = AuthentikAPI("https://auth.example.test", "token")
-    monkeypatch.setattr(api, "call", lambda *a, **k: {"version_current": "2024.6.1"})
-    with pytest.raises(AuthentikError, match="2024.6.1 is older than 2024.8"):
+    monkeypatch.setattr(api, "call", lambda *a, **k: {"version_current": release})
+    with pytest.raises(AuthentikError, match="Authentik %s is not supported: .* 2025.12 only" % release):
         api.version()
+
+
+def test_every_2025_12_patch_release_is_accepted(monkeypatch):
+    api = AuthentikAPI("https://auth.example.test", "token")
+    monkeypatch.setattr(api, "call", lambda *a, **k: {"version_current": "2025.12.9"})
+    assert api.version() == (2025, 12, 9)
 
 
 def test_find_one_refuses_several_matches_naming_the_filter():
@@ -129,42 +135,16 @@ def test_secrets_are_blanked_and_a_changed_secret_is_marked():
     ]
 
 
-def test_redirect_uris_in_both_server_formats():
-    entries = redirect_uri_entries([{"url": "https://zot/cb", "matching_mode": None}])
-    assert redirect_uris_for_server(entries, True) == [{"matching_mode": "strict", "url": "https://zot/cb"}]
-    assert redirect_uris_for_server(entries, False) == "https://zot/cb"
-    regex = redirect_uri_entries([{"url": "https://.*", "matching_mode": "regex"}])
-    with pytest.raises(AuthentikError, match=r"redirect_uris\[0\]: .*2024.10"):
-        redirect_uris_for_server(regex, False)
-    # Both formats compare equal when they say the same thing.
-    assert canonical_redirect_uris("https://zot/cb\n") == canonical_redirect_uris(
-        [{"matching_mode": "strict", "url": "https://zot/cb", "redirect_uri_type": "authorization"}]
-    )
-    assert canonical_redirect_uris("https://zot/cb") != canonical_redirect_uris(regex)
-
-
-def test_logout_redirect_uris_reach_only_servers_with_redirect_uri_types():
+def test_redirect_uris_default_to_strict_and_compare_in_any_order():
     entries = redirect_uri_entries(
-        [
-            {"url": "https://zot/cb", "matching_mode": "strict", "type": "authorization"},
-            {"url": "https://zot/login", "matching_mode": "strict", "type": "logout"},
-        ]
+        [{"url": "https://zot/cb", "matching_mode": None}, {"url": "https://.*", "matching_mode": "regex"}]
     )
-    assert redirect_uris_for_server(entries, True, True) == [
-        {"matching_mode": "strict", "url": "https://zot/cb", "redirect_uri_type": "authorization"},
-        {"matching_mode": "strict", "url": "https://zot/login", "redirect_uri_type": "logout"},
+    assert entries == [
+        {"matching_mode": "strict", "url": "https://zot/cb"},
+        {"matching_mode": "regex", "url": "https://.*"},
     ]
-    # 2024.10 to 2026.2: objects without types; the logout URI must not become an authorization one.
-    assert redirect_uris_for_server(entries, True, False) == [
-        {"matching_mode": "strict", "url": "https://zot/cb"}
-    ]
-    assert redirect_uris_for_server(entries, False, False) == "https://zot/cb"
-    # What an older server holds compares equal to the request it was sent.
-    sent = redirect_uris_for_server(entries, True, False)
-    assert canonical_redirect_uris(sent) == canonical_redirect_uris("https://zot/cb")
-    assert canonical_redirect_uris(sent) != canonical_redirect_uris(
-        redirect_uris_for_server(entries, True, True)
-    )
+    assert canonical_redirect_uris(entries) == canonical_redirect_uris(entries[::-1])
+    assert canonical_redirect_uris(entries[:1]) != canonical_redirect_uris(entries[1:])
 
 
 def test_scope_mapping_keys_and_issuer():

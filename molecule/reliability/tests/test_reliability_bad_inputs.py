@@ -262,6 +262,18 @@ CASES = [
         },
         ["zot_ldap.bind_pasword", "unknown"],
     ),
+    # zot gives every identity named "admin" the local admin's groups and API-key rights: an
+    # OpenID username claim other than email could name an IdP user like a local user.
+    (
+        "oidc-claim-could-name-a-local-user",
+        {
+            "zot_oidc_enabled": True,
+            "zot_oidc_issuer": "https://idp.example.test",
+            "zot_external_url": "https://zot.example.test",
+            "zot_oidc_claim_username": "preferred_username",
+        },
+        ["zot_htpasswd_users[0].name: ci could also be an OpenID user", "zot_oidc_claim_username"],
+    ),
     # A misspelt key at any level of a structured variable (the role's argument spec): `group`
     # would otherwise leave CI in no group, without push rights, and the run would pass.
     (
@@ -301,18 +313,6 @@ CASES = [
             ]
         },
         ["zot_sync_upstreams.credentials.pasword", "Supported parameters include: password, username"],
-    ),
-    # zot gives every identity named "admin" the local admin's groups and API-key rights: an
-    # OpenID username claim other than email could name an IdP user like a local user.
-    (
-        "oidc-claim-could-name-a-local-user",
-        {
-            "zot_oidc_enabled": True,
-            "zot_oidc_issuer": "https://idp.example.test",
-            "zot_external_url": "https://zot.example.test",
-            "zot_oidc_claim_username": "preferred_username",
-        },
-        ["zot_htpasswd_users[0].name: ci could also be an OpenID user", "zot_oidc_claim_username"],
     ),
     ("verify-without-pusher", {"zot_verify_pusher": {}}, ["zot_verify_pusher"]),
     ("binary-source-unknown", {"zot_binary_source": "download"}, ["zot_binary_source"]),

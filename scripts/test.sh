@@ -29,9 +29,9 @@ run_pytest() {
 
 scenarios=${ZOTOPS_MOLECULE_SCENARIOS:-default mirror oidc reliability cluster}
 # Two lanes of about equal length on a 2-core machine: the main lane ends with the default
-# scenario; the second runs reliability, mirror, oidc and cluster (their hosts, containers
-# and ports overlap with nothing else), then the ansible-core lines. The second lane's
-# output is printed whole when it ends.
+# and oidc scenarios; the second runs mirror, reliability and cluster (their hosts,
+# containers and ports overlap with nothing else), then the ansible-core lines. The second
+# lane's output is printed whole when it ends.
 molecule_lane() {
   for scenario in "$@"; do
     stage "molecule $scenario"
@@ -42,7 +42,7 @@ main_scenarios=()
 second_scenarios=()
 for scenario in $scenarios; do
   case $scenario in
-    reliability | mirror | oidc | cluster) second_scenarios+=("$scenario") ;;
+    reliability | mirror | cluster) second_scenarios+=("$scenario") ;;
     *) main_scenarios+=("$scenario") ;;
   esac
 done

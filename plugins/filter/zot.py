@@ -2,26 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Filters the `zot` role uses to build its files; the logic lives in plugin_utils/_zot/."""
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.zotops.registry.plugins.plugin_utils._filter_errors import as_filter
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import cluster as zot_cluster
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import config as zot_config
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import host_checks, htpasswd, rollback
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import key_owners
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import secret_files as zot_secret_files
-
-
-def _wrap(func):
-    def filter_(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        # ZotConfigError and HtpasswdError are ValueErrors; every message names the variable.
-        except (ValueError, KeyError) as exc:
-            raise AnsibleFilterError(str(exc)) from exc
-
-    filter_.__name__ = func.__name__
-    filter_.__doc__ = func.__doc__
-    return filter_
 
 
 def _cluster_members(group, groups, hostvars, default_port):
@@ -33,23 +19,23 @@ def _cluster_members(group, groups, hostvars, default_port):
 class FilterModule(object):
     def filters(self):
         return {
-            "zot_config": _wrap(zot_config.build_config),
-            "zot_settings": _wrap(zot_config.settings_from_variables),
-            "zot_oidc_redirect_uri": _wrap(zot_config.oidc_redirect_uri),
-            "zot_live_reloadable_change": _wrap(zot_config.live_reloadable_change),
-            "zot_secret_files": _wrap(zot_secret_files.secret_files),
-            "zot_upstream_errors": _wrap(zot_config.upstream_errors),
-            "zot_cluster_members": _wrap(_cluster_members),
-            "zot_s3_environment": _wrap(zot_cluster.s3_environment),
-            "zot_unmounted_mount_of": _wrap(host_checks.unmounted_mount_of),
-            "zot_binary_version_error": _wrap(host_checks.binary_version_error),
-            "zot_htpasswd": _wrap(htpasswd.render_htpasswd),
-            "zot_htpasswd_check": _wrap(htpasswd.check_users),
-            "zot_htpasswd_generated": _wrap(htpasswd.generated_secret_users),
-            "zot_removed_key_owners": _wrap(key_owners.removed_owners),
-            "zot_rotated_key_owners": _wrap(key_owners.rotated_owners),
-            "zot_replaced_files": _wrap(rollback.replaced_files),
-            "zot_start_error": _wrap(rollback.start_error),
-            "zot_local_url": _wrap(rollback.local_url),
-            "zot_rollback_failure": _wrap(rollback.failure_line),
+            "zot_config": as_filter(zot_config.build_config),
+            "zot_settings": as_filter(zot_config.settings_from_variables),
+            "zot_oidc_redirect_uri": as_filter(zot_config.oidc_redirect_uri),
+            "zot_live_reloadable_change": as_filter(zot_config.live_reloadable_change),
+            "zot_secret_files": as_filter(zot_secret_files.secret_files),
+            "zot_upstream_errors": as_filter(zot_config.upstream_errors),
+            "zot_cluster_members": as_filter(_cluster_members),
+            "zot_s3_environment": as_filter(zot_cluster.s3_environment),
+            "zot_unmounted_mount_of": as_filter(host_checks.unmounted_mount_of),
+            "zot_binary_version_error": as_filter(host_checks.binary_version_error),
+            "zot_htpasswd": as_filter(htpasswd.render_htpasswd),
+            "zot_htpasswd_check": as_filter(htpasswd.check_users),
+            "zot_htpasswd_generated": as_filter(htpasswd.generated_secret_users),
+            "zot_removed_key_owners": as_filter(key_owners.removed_owners),
+            "zot_rotated_key_owners": as_filter(key_owners.rotated_owners),
+            "zot_replaced_files": as_filter(rollback.replaced_files),
+            "zot_start_error": as_filter(rollback.start_error),
+            "zot_local_url": as_filter(rollback.local_url),
+            "zot_rollback_failure": as_filter(rollback.failure_line),
         }

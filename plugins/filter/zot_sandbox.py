@@ -3,22 +3,8 @@
 """Filters for zot's systemd sandbox: the unit's settings and the checks that run under them;
 the logic lives in plugin_utils/_zot/sandbox.py and file_access.py."""
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.zotops.registry.plugins.plugin_utils._filter_errors import as_filter
 from ansible_collections.zotops.registry.plugins.plugin_utils._zot import file_access, sandbox
-
-
-def _wrap(func):
-    def filter_(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        # Every message names the variable.
-        except (ValueError, KeyError) as exc:
-            raise AnsibleFilterError(str(exc)) from exc
-
-    filter_.__name__ = func.__name__
-    filter_.__doc__ = func.__doc__
-    return filter_
 
 
 def sandbox_run(unit_sandbox, extra_service_settings, user="", group=""):
@@ -35,9 +21,9 @@ def file_access_problems(checks, host, sandboxed, as_zot, unit_sandbox, extra_se
 class FilterModule(object):
     def filters(self):
         return {
-            "zot_unit_sandbox": _wrap(sandbox.unit_sandbox),
-            "zot_sandbox_run": _wrap(sandbox_run),
-            "zot_file_access_checks": _wrap(file_access.access_checks),
-            "zot_file_access_probe": _wrap(file_access.probe_argv),
-            "zot_file_access_problems": _wrap(file_access_problems),
+            "zot_unit_sandbox": as_filter(sandbox.unit_sandbox),
+            "zot_sandbox_run": as_filter(sandbox_run),
+            "zot_file_access_checks": as_filter(file_access.access_checks),
+            "zot_file_access_probe": as_filter(file_access.probe_argv),
+            "zot_file_access_problems": as_filter(file_access_problems),
         }

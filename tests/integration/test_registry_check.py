@@ -170,6 +170,7 @@ def test_check_mode_writes_nothing(tmp_path, start):
         "metrics_anonymous",
         "metrics_scraper",
         "metrics_bystander",
+        "ui",  # read-only: it runs in check mode too
         "fail_delay",
     }
     assert "pusher_push" in by_name["skipped"] and "admin_delete" in by_name["skipped"]

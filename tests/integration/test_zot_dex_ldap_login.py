@@ -6,7 +6,6 @@ collection's default access policy. LDAP groups decide rights; an API key made f
 session works with skopeo; group changes in LDAP reach zot at the next login."""
 
 import json
-import subprocess
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from harness.process import free_port
 from tests.support import dex
 from tests.support import ldap_directory as ldap
 from tests.support.oidc_browser import SESSION_HEADERS, LoginError, dex_login
+from tests.support.oci_layout import skopeo_push
 from tests.support.policies import role_default_access_control
 
 pytestmark = pytest.mark.integration
@@ -78,14 +78,7 @@ def start_upload(zot, uid, secret):
 
 
 def push(layout, zot, tag, uid, key):
-    argv = ["skopeo", "copy", "--insecure-policy", "--dest-tls-verify=false"]
-    argv += [
-        "--dest-creds",
-        f"{ldap.email(uid)}:{key}",
-        f"oci:{layout}:build",
-        f"docker://{zot.host}/team/app:{tag}",
-    ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - test argv
+    return skopeo_push(layout, f"{zot.host}/team/app:{tag}", f"{ldap.email(uid)}:{key}")
 
 
 def test_ldap_groups_decide_rights_through_dex(tmp_path, chain, make_oci_layout):

@@ -21,6 +21,7 @@ from harness.tls import make_certificates, spki_sha256
 from tests.support import dex
 from tests.support import ldap_directory as ldap
 from tests.support import zot_ui
+from tests.support.oci_layout import skopeo_push
 from tests.support.oidc_browser import upload_status_with_session
 
 pytestmark = pytest.mark.integration
@@ -93,15 +94,7 @@ def sign_in(page, registry, uid, shots=None):
 
 
 def push(layout, registry, uid, key, tag, cert_dir=None):
-    tls = ["--dest-cert-dir", str(cert_dir)] if cert_dir else ["--dest-tls-verify=false"]
-    argv = ["skopeo", "copy", "--insecure-policy", *tls]
-    argv += [
-        "--dest-creds",
-        f"{ldap.email(uid)}:{key}",
-        f"oci:{layout}:build",
-        f"docker://{registry.host}/team/app:{tag}",
-    ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - test argv
+    return skopeo_push(layout, f"{registry.host}/team/app:{tag}", f"{ldap.email(uid)}:{key}", cert_dir)
 
 
 def test_openid_login_goes_to_dex_and_back_logged_in(page, registry):
@@ -163,21 +156,8 @@ def test_break_glass_admin_uses_the_password_form_and_sees_the_images(
     page, registry, tmp_path, make_oci_layout
 ):
     make_oci_layout(tmp_path / "admin", "build", b"admin")
-    seeded = subprocess.run(  # noqa: S603 - test argv
-        [
-            "skopeo",
-            "copy",
-            "--insecure-policy",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            f"{ADMIN['name']}:{ADMIN['password']}",
-            f"oci:{tmp_path / 'admin'}:build",
-            f"docker://{registry.host}/team/admin-seed:v1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    seeded = skopeo_push(
+        tmp_path / "admin", f"{registry.host}/team/admin-seed:v1", f"{ADMIN['name']}:{ADMIN['password']}"
     )
     assert seeded.returncode == 0, seeded.stderr
     zot_ui.sign_in_with_password(page, registry.url, ADMIN["name"], ADMIN["password"])

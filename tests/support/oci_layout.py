@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import pathlib
+import subprocess
 import tarfile
 
 
@@ -68,3 +69,13 @@ def make_oci_layout(path, tag, payload):
         )
     )
     return manifest_ref["digest"]
+
+
+def skopeo_push(layout, destination, creds, cert_dir=None, layout_tag="build"):
+    """Copy the layout's `layout_tag` image to docker://`destination` with skopeo as
+    `creds` ("user:secret"); TLS checked against cert_dir's CA, or plain http without one.
+    Returns the CompletedProcess."""
+    tls = ["--dest-cert-dir", str(cert_dir)] if cert_dir else ["--dest-tls-verify=false"]
+    argv = ["skopeo", "copy", "--insecure-policy", *tls, "--dest-creds", creds]
+    argv += [f"oci:{layout}:{layout_tag}", f"docker://{destination}"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - test argv
